@@ -1,0 +1,207 @@
+/**
+ * Lowers an IR network to ONNX nodes in an {@link OnnxGraph}. Inside the graph volumes are NCDHW
+ * (ONNX's layout); inputs and outputs stay channels-last like the IR, with a Transpose at each end.
+ * Weights enter in tfjs layout and are transposed in-graph (ORT folds that for constant weights;
+ * in the training graph it makes the weight gradients come out in tfjs layout).
+ *
+ * Speed choices (measured with ORT 1.30 on the 2-core machine): ORT's ConvTranspose runs at
+ * ~3 GFLOP/s, so a non-overlapping transposed conv (kernel = stride) is lowered as a MatMul plus a
+ * pixel shuffle, and a patchifying conv (kernel = stride, no padding) as a space-to-depth plus MatMul.
+ */
+import { PannError } from '../core/errors';
+import { OnnxGraph, type Shape } from '../engine/onnx-graph';
+import { type Network, weightNames } from './ir';
+
+export interface LowerOptions {
+  /** Use only ops that `onnx-grad` can differentiate (instance norm from primitives). */
+  training?: boolean;
+}
+
+/** The weight value names in the graph, by weight name (tfjs layout). */
+export type WeightValues = Record<string, string>;
+
+const TO_NCDHW = [0, 4, 1, 2, 3];
+const TO_NDHWC = [0, 2, 3, 4, 1];
+
+/**
+ * Emits the network's forward pass. `inputs` maps each IR input id to its graph value, already
+ * declared by the caller with a channels-last shape. Returns output values (channels-last) by id.
+ */
+export function lowerNetwork(
+  net: Network,
+  g: OnnxGraph,
+  inputs: Record<string, string>,
+  weights: WeightValues,
+  opts: LowerOptions = {},
+): Record<string, string> {
+  const v: Record<string, string> = {};
+  const w = (name: string | undefined): string => {
+    const val = name ? weights[name] : undefined;
+    if (!val) throw new PannError('SHAPE', `ONNX export: weight '${name}' missing`);
+    return val;
+  };
+  for (const L of net.layers) {
+    const names = weightNames(L);
+    switch (L.kind) {
+      case 'input': {
+        const val = inputs[L.id];
+        if (!val) throw new PannError('OPTION', `ONNX export: input '${L.id}' not declared`, { field: L.id });
+        v[L.id] = L.rank === 5 ? g.transpose(val, TO_NCDHW) : val;
+        break;
+      }
+      case 'conv3d': {
+        const x = v[L.input];
+        const wt = g.transpose(w(names.kernel), [4, 3, 0, 1, 2]); // → [M, C, kd, kh, kw]
+        const b = L.bias ? w(names.bias) : undefined;
+        if (L.kernel === L.stride && L.pad === 0 && L.stride > 1) v[L.id] = patchifyConv(g, x, w(names.kernel), b, L.stride);
+        else {
+          const p = L.pad;
+          v[L.id] = g.conv(x, wt, b, { strides: [L.stride, L.stride, L.stride], pads: [p, p, p, p, p, p] });
+        }
+        break;
+      }
+      case 'convTranspose3d': {
+        const x = v[L.input];
+        const b = L.bias ? w(names.bias) : undefined;
+        if (L.kernel === L.stride) v[L.id] = pixelShuffleConvT(g, x, w(names.kernel), b, L.stride);
+        else {
+          const wt = g.transpose(w(names.kernel), [4, 3, 0, 1, 2]); // [k,k,k,out,in] → [in, out, k, k, k]
+          const s = L.stride;
+          v[L.id] = g.convTranspose(x, wt, b, { strides: [s, s, s], pads: [0, 0, 0, 0, 0, 0] });
+        }
+        break;
+      }
+      case 'upsample3d':
+        v[L.id] = g.upsampleNearest(v[L.input], [L.factor, L.factor, L.factor]);
+        break;
+      case 'pool3d': {
+        const k = [L.size, L.size, L.size];
+        v[L.id] = g.pool(L.mode === 'max' ? 'MaxPool' : 'AveragePool', v[L.input], k, k);
+        break;
+      }
+      case 'globalAvgPool3d':
+        v[L.id] = g.reduceMean(v[L.input], [2, 3, 4], false);
+        break;
+      case 'instanceNorm': {
+        const x = v[L.input];
+        const c = g.shape(x)[1];
+        if (!opts.training) {
+          const scale = L.affine ? w(names.gamma) : g.constant(new Float32Array(c).fill(1), [c]);
+          const shift = L.affine ? w(names.beta) : g.constant(new Float32Array(c), [c]);
+          v[L.id] = g.node('InstanceNormalization', [x, scale, shift], g.shape(x), { epsilon: { float: L.epsilon } });
+        } else {
+          let y = normalise(g, x, [2, 3, 4], L.epsilon);
+          if (L.affine) {
+            y = g.add(g.mul(y, g.reshape(w(names.gamma), [c, 1, 1, 1])), g.reshape(w(names.beta), [c, 1, 1, 1]));
+          }
+          v[L.id] = y;
+        }
+        break;
+      }
+      case 'layerNorm': {
+        const x = v[L.input];
+        const r = g.shape(x).length;
+        const axis = r === 5 ? 1 : r - 1;
+        const c = g.shape(x)[axis];
+        let y = normalise(g, x, [axis], L.epsilon);
+        const bshape: Shape = r === 5 ? [c, 1, 1, 1] : [c];
+        y = g.add(g.mul(y, g.reshape(w(names.gamma), bshape)), g.reshape(w(names.beta), bshape));
+        v[L.id] = y;
+        break;
+      }
+      case 'activation': {
+        const x = v[L.input];
+        if (L.fn === 'relu') v[L.id] = g.unary('Relu', x);
+        else if (L.fn === 'leakyRelu') v[L.id] = g.leakyRelu(x, L.alpha);
+        else if (L.fn === 'sigmoid') v[L.id] = g.unary('Sigmoid', x);
+        else if (L.fn === 'tanh') v[L.id] = g.unary('Tanh', x);
+        else v[L.id] = x;
+        break;
+      }
+      case 'softmax': {
+        const x = v[L.input];
+        const r = g.shape(x).length;
+        v[L.id] = g.node('Softmax', [x], g.shape(x), { axis: r === 5 ? 1 : -1 });
+        break;
+      }
+      case 'add':
+        v[L.id] = g.add(v[L.inputs[0]], v[L.inputs[1]]);
+        break;
+      case 'concat':
+        v[L.id] = g.concat(L.inputs.map((i) => v[i]), 1); // channels are axis 1 in NCDHW and in [rows, features]
+        break;
+      case 'dense': {
+        let y = g.matmul(v[L.input], w(names.kernel));
+        if (L.bias) y = g.add(y, w(names.bias));
+        v[L.id] = y;
+        break;
+      }
+      case 'film': {
+        const x = v[L.input];
+        const [n, c] = g.shape(x);
+        const gam = g.reshape(v[L.gamma], [n, c, 1, 1, 1]);
+        const bet = g.reshape(v[L.beta], [n, c, 1, 1, 1]);
+        v[L.id] = g.add(g.mul(x, g.add(gam, g.constant([1], []))), bet);
+        break;
+      }
+      case 'gather': {
+        const x = v[L.input];
+        const idx = v[L.indices];
+        const e = g.shape(idx)[0];
+        v[L.id] = g.node('Gather', [x, g.reshape(idx, [e])], [e, g.shape(x)[1]], { axis: 0 });
+        break;
+      }
+      case 'scatterAdd': {
+        const x = v[L.input];
+        const idx = v[L.indices];
+        const [e, c] = g.shape(x);
+        const zeros = g.constant(new Float32Array(L.numSegments * c), [L.numSegments, c]);
+        v[L.id] = g.node('ScatterND', [zeros, g.reshape(idx, [e, 1]), x], [L.numSegments, c], { reduction: 'add' });
+        break;
+      }
+    }
+  }
+  const out: Record<string, string> = {};
+  for (const o of net.outputs) out[o] = net.ranks[o] === 5 ? g.transpose(v[o], TO_NDHWC) : v[o];
+  return out;
+}
+
+/** (x − mean) / sqrt(var + eps) over `axes`, from differentiable primitives. */
+function normalise(g: OnnxGraph, x: string, axes: number[], eps: number): string {
+  const mean = g.reduceMean(x, axes, true);
+  const xc = g.sub(x, mean);
+  const variance = g.reduceMean(g.mul(xc, xc), axes, true);
+  return g.div(xc, g.unary('Sqrt', g.add(variance, g.constant([eps], []))));
+}
+
+/** Conv with kernel = stride, no padding, as space-to-depth + MatMul (kernel tfjs `[s,s,s,C,M]`). */
+function patchifyConv(g: OnnxGraph, x: string, kernelTf: string, bias: string | undefined, s: number): string {
+  const [n, c, d, h, wd] = g.shape(x);
+  const [od, oh, ow] = [Math.floor(d / s), Math.floor(h / s), Math.floor(wd / s)];
+  let xin = x;
+  if (od * s !== d || oh * s !== h || ow * s !== wd) xin = g.slice(x, [0, 0, 0], [od * s, oh * s, ow * s], [2, 3, 4]);
+  // [n, c, od, s, oh, s, ow, s] → [n, od, oh, ow, s, s, s, c] → [n, P, s³c]
+  const r = g.reshape(xin, [n, c, od, s, oh, s, ow, s]);
+  const t = g.transpose(r, [0, 2, 4, 6, 3, 5, 7, 1]);
+  const cols = g.reshape(t, [n, od * oh * ow, s * s * s * c]);
+  const m = g.shape(kernelTf)[4];
+  const wm = g.reshape(kernelTf, [s * s * s * c, m]);
+  let y = g.matmul(cols, wm); // [n, P, m]
+  if (bias) y = g.add(y, bias);
+  return g.transpose(g.reshape(y, [n, od, oh, ow, m]), TO_NCDHW);
+}
+
+/** Transposed conv with kernel = stride as MatMul + pixel shuffle (kernel tfjs `[s,s,s,M,C]`). */
+function pixelShuffleConvT(g: OnnxGraph, x: string, kernelTf: string, bias: string | undefined, s: number): string {
+  const [n, c, d, h, wd] = g.shape(x);
+  const m = g.shape(kernelTf)[3];
+  const rows = g.reshape(g.transpose(x, TO_NDHWC), [n, d * h * wd, c]);
+  // kernel [s,s,s,M,C] → [C, s³M]
+  const wm = g.reshape(g.transpose(kernelTf, [4, 0, 1, 2, 3]), [c, s * s * s * m]);
+  const y = g.matmul(rows, wm); // [n, P, s³M] with column order (kd, kh, kw, m)
+  const r = g.reshape(y, [n, d, h, wd, s, s, s, m]);
+  const t = g.transpose(r, [0, 7, 1, 4, 2, 5, 3, 6]); // [n, m, d, s, h, s, w, s]
+  let out = g.reshape(t, [n, m, d * s, h * s, wd * s]);
+  if (bias) out = g.add(out, g.reshape(bias, [m, 1, 1, 1]));
+  return out;
+}
