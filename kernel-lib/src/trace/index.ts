@@ -1,0 +1,8 @@
+/** Atom tracing: find every candidate once, then choose atoms by threshold without a new search. */
+export { traceAtoms, integrateSpheres, suppressClose, checkVolume } from './trace-atoms';
+export type { TraceOptions, TraceResult } from './trace-atoms';
+export { selectAtoms, autoThreshold, otsuThreshold, otsuSplit } from './select';
+export type { SelectOptions, TraceScore } from './select';
+export { gaussianSmooth3D, gaussianKernel1D } from './smooth';
+export { findLocalMaxima } from './local-maxima';
+export type { RefineMethod } from './refine';
