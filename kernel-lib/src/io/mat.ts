@@ -195,6 +195,8 @@ function scanMat(buf: Uint8Array, fileName: string): ParsedMatrix[] {
     if (el.data.length === 0) continue; // an empty matrix placeholder
     out.push(parseMatrix(r, el.data, where));
   }
+  // Elements always end on the file's end; a few leftover bytes are a cut-off tag.
+  if (pos < buf.length) r.fail(`truncated: ${buf.length - pos} stray bytes after element ${index} (a cut-off element tag)`);
   return out;
 }
 
