@@ -64,7 +64,10 @@ export interface ParticleOptions {
   strainPercent?: number;
   /** 'random' (seeded, uniform), 'zone-axis' (crystal axes = volume axes) or ZYZ Euler angles in degrees. Default 'random'. */
   orientation?: Orientation;
-  /** Volume frame [nz, ny, nx]; default: the smallest cube (side a multiple of 8) that holds the particle with `marginA`. */
+  /**
+   * Volume frame [nz, ny, nx]; default: the smallest cube (side a multiple of 8) that holds the nominal particle
+   * (diameterA/2, plus strain, plus 4× the thermal RMS) with `marginA` in every orientation — the same for every seed.
+   */
   volumeShape?: Shape3;
   /** Voxel edge in Å of the volume frame. */
   voxelSizeA: number;
@@ -226,7 +229,9 @@ export function buildParticleWithInfo(opts: ParticleOptions, seed: number): { mo
   for (let a = 0; a < nKeep; a++) rMax = Math.max(rMax, Math.hypot(pos[3 * a], pos[3 * a + 1], pos[3 * a + 2]));
   const margin = opts.marginA ?? 3;
   const v = opts.voxelSizeA;
-  const volumeShape = opts.volumeShape ?? autoVolumeShape(rMax, margin, v);
+  // The automatic frame depends only on the nominal size (not on the random draws), so every seed gets the same shape.
+  const nominalR = R * (1 + Math.max(0, opts.strainPercent ?? 0) / 200) + (4 * (opts.thermalDisplacementPm ?? 0)) / 100;
+  const volumeShape = opts.volumeShape ?? autoVolumeShape(Math.max(nominalR, rMax), margin, v);
   checkFits(volumeShape, v, rMax, margin);
   const centre = rotationCentreA(volumeShape, v);
   for (let a = 0; a < nKeep; a++) for (let d = 0; d < 3; d++) pos[3 * a + d] += centre[d];

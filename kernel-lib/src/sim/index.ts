@@ -1,0 +1,25 @@
+/** Simulator: nanoparticle models, HAADF-STEM tilt series with named noise models, ideal atomic volumes, presets. */
+export { ELEMENT_LATTICE, ORDERED_ALLOY_LATTICE, defaultLatticeConstants, nearestNeighbourA, latticeSitesInSphere, atomicVolumeA3 } from './lattice';
+export type { LatticeKind, LatticeConstants, LatticeSites } from './lattice';
+export { SHAPES, shapePredicate, mackayIcosahedron, inoDecahedron, isTwinnedShape, ICOSAHEDRON_RADIAL_RATIO } from './shapes';
+export type { ShapeKind } from './shapes';
+export { AMORPHOUS_DEFAULTS, randomClosePacking } from './amorphous';
+export { exactCounts } from './ordering';
+export type { OrderingKind } from './ordering';
+export type { Orientation } from './orientation';
+export { randomRotation } from './orientation';
+export { CellGrid, coordinationNumbers, nearestNeighbourDistances, minimumDistanceA } from './neighbours';
+export { buildParticle, buildParticleWithInfo, autoVolumeShape, shapeVolumeA3 } from './particle';
+export type { ParticleOptions, ParticleInfo } from './particle';
+export { NOISE_MODELS, listNoiseModels, resolveNoiseModel } from './noise-models';
+export type { NoiseModel, NoiseModelName } from './noise-models';
+export { simulateTiltSeries, simulateTiltSeriesSync, tiltAngles, acquisitionAngles, crossSectionsA2, PT_CROSS_SECTION_A2 } from './tilt-series';
+export type { AcquisitionOptions, SimulatedTiltSeries } from './tilt-series';
+export { renderAtomicVolume } from './atomic-volume';
+export type { AtomicVolumeOptions } from './atomic-volume';
+export { PRESETS, DEFAULT_PRESET, listPresets, getPreset } from './presets';
+export type { SimulationPreset, ParticleSpec } from './presets';
+export { simulate, resolveSimulation } from './simulate';
+export type { SimulateOptions, SimulationResult, ResolvedSimulation } from './simulate';
+export { projectAtoms } from './project-atoms';
+export type { AtomProjectionOptions } from './project-atoms';
