@@ -25,10 +25,11 @@ export interface ResUNetOptions {
 }
 
 function resBlock(b: NetBuilder, x: string, width: number, norm: boolean, alpha: number): string {
-  let y = b.conv3d(x, { filters: width, kernel: 3 });
+  // a conv bias right before instance norm is cancelled by it: leave it out
+  let y = b.conv3d(x, { filters: width, kernel: 3, bias: !norm });
   if (norm) y = b.instanceNorm(y);
   y = b.activation(y, 'leakyRelu', alpha);
-  y = b.conv3d(y, { filters: width, kernel: 3 });
+  y = b.conv3d(y, { filters: width, kernel: 3, bias: !norm });
   if (norm) y = b.instanceNorm(y);
   return b.activation(b.add(x, y), 'leakyRelu', alpha);
 }

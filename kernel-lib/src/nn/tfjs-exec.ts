@@ -5,17 +5,24 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { PannError } from '../core/errors';
+import { registerTfjsGradients } from '../engine/tfjs-gradients';
 import { type Network, type WeightMap, weightNames } from './ir';
 
 /** Weights as tfjs tensors (or variables), by name. */
 export type TfWeights = Record<string, tf.Tensor>;
 
-/** Makes tfjs tensors from a weight map (caller disposes them; `asVariables` for training). */
+let variableSet = 0;
+
+/**
+ * Makes tfjs tensors from a weight map (caller disposes them). With `asVariables` they are
+ * trainable variables named `<net>#<n>/<weight>` (tfjs variable names are global, hence `#n`).
+ */
 export function toTfWeights(net: Network, weights: WeightMap, asVariables = false): TfWeights {
   const out: TfWeights = {};
+  const set = variableSet++;
   for (const w of net.weights) {
     const t = tf.tensor(weights[w.name], w.shape, 'float32');
-    out[w.name] = asVariables ? tf.variable(t, true, `${net.name}/${w.name}`) : t;
+    out[w.name] = asVariables ? tf.variable(t, true, `${net.name}#${set}/${w.name}`) : t;
     if (asVariables) t.dispose();
   }
   return out;
@@ -41,6 +48,7 @@ function act(x: tf.Tensor, fn: string, alpha: number): tf.Tensor {
  * tensors are not disposed here: call inside `tf.tidy` (inference) or `tf.variableGrads` (training).
  */
 export function runTfjs(net: Network, weights: TfWeights, inputs: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  registerTfjsGradients();
   const v: Record<string, tf.Tensor> = {};
   const w = (name: string | undefined): tf.Tensor => {
     const t = name ? weights[name] : undefined;
