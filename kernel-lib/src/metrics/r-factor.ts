@@ -1,0 +1,207 @@
+/**
+ * R-factor of an atomic model against a measured tilt series: R = Σ|measured − calculated| / Σ|measured|,
+ * where the calculated projections are those of the model (each atom an isotropic Gaussian, `projectAtoms`)
+ * at the measured angles, with per-species weights w_s ≥ 0 and a background offset b fitted by linear
+ * least squares, and the atom σ chosen on a small grid (the σ giving the lowest R).
+ */
+import { PannError } from '../core/errors';
+import { defaultVolumeShape } from '../core/frame';
+import { sortByZ } from '../core/elements';
+import type { AtomicModel, Shape3, TiltSeries } from '../core/types';
+import { projectAtoms } from '../sim/project-atoms';
+import { checkModel } from './match';
+
+/** Options of `rFactor`. */
+export interface RFactorOptions {
+  /** Volume frame [nz, ny, nx] of the model positions. Default `defaultVolumeShape(tilts.shape)`. */
+  volumeShape?: Shape3;
+  /** Atom σ values (Å) to try. Default 0.3, 0.4, …, 1.2 Å. */
+  sigmaGridA?: number[];
+  /** Fixed weight RATIOS instead of fitting each species (then one overall scale ≥ 0, b and σ are fitted). */
+  weightBySpecies?: Record<string, number>;
+  /** Fit the constant background offset b (default true); false fixes b = 0. */
+  fitBackground?: boolean;
+  /** Return the calculated projections at the best σ (default false). */
+  returnCalculated?: boolean;
+}
+
+export interface RFactorResult {
+  rFactor: number;
+  /** Fitted integrated projected intensity of one atom of each species (the `projectAtoms` weight). */
+  weightBySpecies: Record<string, number>;
+  /** Fitted background offset (projection units). */
+  backgroundOffset: number;
+  /** Best atom σ in Å. */
+  sigmaA: number;
+  /** R for every σ of the grid, in grid order. */
+  rBySigma: { sigmaA: number; rFactor: number }[];
+  /** Calculated projections [nAngles, ny, nx] at the best σ, when requested. */
+  calculated?: Float32Array;
+}
+
+/** Largest number of species whose non-negative weights are fitted by enumerating active sets (2^K). */
+const MAX_FITTED_SPECIES = 8;
+
+/**
+ * R-factor of `model` against `tilts`.
+ * @param model atoms in Å in the volume frame of the tilt series
+ * @param tilts measured projections [nAngles, ny, nx] with ZYZ angles in degrees and pixel size in Å
+ */
+export function rFactor(model: AtomicModel, tilts: TiltSeries, opts: RFactorOptions = {}): RFactorResult {
+  checkModel(model, 'model');
+  if (model.species.length === 0) throw new PannError('VALUE', 'the atomic model is empty: no projections to compare', { field: 'model' });
+  const [na, ny, nx] = tilts.shape;
+  if (tilts.data.length !== na * ny * nx) {
+    throw new PannError('SHAPE', `tilts.data has ${tilts.data.length} values, shape [${tilts.shape.join(', ')}] needs ${na * ny * nx}`, { field: 'tilts.data' });
+  }
+  if (tilts.anglesDeg.length !== na) {
+    throw new PannError('SHAPE', `tilts has ${na} projections but ${tilts.anglesDeg.length} angle triples`, { field: 'tilts.anglesDeg' });
+  }
+  const volumeShape = opts.volumeShape ?? defaultVolumeShape(tilts.shape);
+  const grid = opts.sigmaGridA ?? [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2];
+  if (grid.length === 0 || grid.some((s) => !(s > 0 && Number.isFinite(s)))) {
+    throw new PannError('OPTION', `sigmaGridA must list positive σ values in Å, got [${grid.join(', ')}]`, { field: 'sigmaGridA' });
+  }
+  const species = sortByZ([...new Set(model.species)]);
+  const fixed = opts.weightBySpecies;
+  if (fixed) for (const s of species) if (!(fixed[s] >= 0)) throw new PannError('OPTION', `weightBySpecies has no weight ≥ 0 for '${s}'`, { field: 'weightBySpecies' });
+  if (!fixed && species.length > MAX_FITTED_SPECIES) {
+    throw new PannError('OPTION', `cannot fit weights for ${species.length} species (max ${MAX_FITTED_SPECIES}); pass weightBySpecies`, { field: 'weightBySpecies' });
+  }
+  const fitBackground = opts.fitBackground ?? true;
+  const m = tilts.data;
+  let sumAbs = 0;
+  for (let t = 0; t < m.length; t++) sumAbs += Math.abs(m[t]);
+  if (!(sumAbs > 0)) throw new PannError('VALUE', 'the measured projections are all zero: R is undefined', { field: 'tilts.data' });
+
+  let best: { r: number; w: number[]; b: number; sigma: number; calc: Float32Array } | null = null;
+  const rBySigma: { sigmaA: number; rFactor: number }[] = [];
+  for (const sigmaA of grid) {
+    // Basis images: one per species with unit weight (or one with the fixed weights), then the fit.
+    const basis: Float32Array[] = fixed
+      ? [projectAtoms(model, tilts.anglesDeg, { detectorShape: [ny, nx], pixelSizeA: tilts.pixelSizeA, volumeShape, weightBySpecies: fixed, sigmaA })]
+      : species.map((s) => projectAtoms(subset(model, s), tilts.anglesDeg, { detectorShape: [ny, nx], pixelSizeA: tilts.pixelSizeA, volumeShape, weightBySpecies: { [s]: 1 }, sigmaA }));
+    const { coef, b } = fitNonNegative(basis, m, fitBackground, !fixed);
+    const calc = new Float32Array(m.length);
+    for (let q = 0; q < basis.length; q++) {
+      const c = coef[q];
+      if (c === 0) continue;
+      const B = basis[q];
+      for (let t = 0; t < m.length; t++) calc[t] += c * B[t];
+    }
+    let num = 0;
+    for (let t = 0; t < m.length; t++) {
+      calc[t] += b;
+      num += Math.abs(m[t] - calc[t]);
+    }
+    const r = num / sumAbs;
+    rBySigma.push({ sigmaA, rFactor: r });
+    if (!best || r < best.r) best = { r, w: coef, b, sigma: sigmaA, calc };
+  }
+  const b = best!;
+  const weightBySpecies: Record<string, number> = {};
+  species.forEach((s, q) => (weightBySpecies[s] = fixed ? fixed[s] * b.w[0] : b.w[q]));
+  return {
+    rFactor: b.r,
+    weightBySpecies,
+    backgroundOffset: b.b,
+    sigmaA: b.sigma,
+    rBySigma,
+    ...(opts.returnCalculated ? { calculated: b.calc } : {}),
+  };
+}
+
+function subset(model: AtomicModel, species: string): AtomicModel {
+  const idx: number[] = [];
+  model.species.forEach((s, a) => s === species && idx.push(a));
+  const positionsA = new Float64Array(3 * idx.length);
+  idx.forEach((a, q) => positionsA.set(model.positionsA.subarray(3 * a, 3 * a + 3), 3 * q));
+  return { positionsA, species: idx.map(() => species) };
+}
+
+/**
+ * min ‖m − Σ c_q B_q − b‖² with c_q ≥ 0 (when `nonNegative`) and b free (or 0): normal equations on the
+ * (K+1)×(K+1) Gram matrix, solved on every active set of the K coefficients (exact for the small K of
+ * species lists) keeping the best feasible one. With fixed weights K = 1 and c is a free scale ≥ 0.
+ */
+function fitNonNegative(basis: Float32Array[], m: Float32Array, fitBackground: boolean, nonNegative: boolean): { coef: number[]; b: number } {
+  const K = basis.length;
+  const cols = fitBackground ? K + 1 : K;
+  const G = new Float64Array(cols * cols), c = new Float64Array(cols);
+  let mm = 0;
+  const n = m.length;
+  for (let t = 0; t < n; t++) mm += m[t] * m[t];
+  for (let p = 0; p < K; p++) {
+    const Bp = basis[p];
+    let s = 0;
+    for (let t = 0; t < n; t++) s += Bp[t] * m[t];
+    c[p] = s;
+    for (let q = 0; q <= p; q++) {
+      const Bq = basis[q];
+      let g = 0;
+      for (let t = 0; t < n; t++) g += Bp[t] * Bq[t];
+      G[p * cols + q] = G[q * cols + p] = g;
+    }
+    if (fitBackground) {
+      let sb = 0;
+      for (let t = 0; t < n; t++) sb += Bp[t];
+      G[p * cols + K] = G[K * cols + p] = sb;
+    }
+  }
+  if (fitBackground) {
+    G[K * cols + K] = n;
+    let sm = 0;
+    for (let t = 0; t < n; t++) sm += m[t];
+    c[K] = sm;
+  }
+  let bestCost = Infinity;
+  let bestX = new Float64Array(cols);
+  for (let mask = 0; mask < 1 << K; mask++) {
+    const active: number[] = [];
+    for (let q = 0; q < K; q++) if (mask & (1 << q)) active.push(q);
+    if (fitBackground) active.push(K);
+    if (active.length === 0) continue;
+    const x = solveSub(G, c, cols, active);
+    if (!x) continue;
+    if (nonNegative && active.some((q) => q < K && x[q] < 0)) continue;
+    // ‖m − Ax‖² = mᵀm − 2xᵀc + xᵀGx
+    let cost = mm;
+    for (let p = 0; p < cols; p++) {
+      cost -= 2 * x[p] * c[p];
+      for (let q = 0; q < cols; q++) cost += x[p] * G[p * cols + q] * x[q];
+    }
+    if (cost < bestCost) {
+      bestCost = cost;
+      bestX = x;
+    }
+  }
+  const coef = Array.from({ length: K }, (_, q) => Math.max(0, bestX[q]));
+  return { coef, b: fitBackground ? bestX[K] : 0 };
+}
+
+/** Solves G[active, active] x = c[active] (Gaussian elimination, partial pivoting); others 0; null if singular. */
+function solveSub(G: Float64Array, c: Float64Array, cols: number, active: number[]): Float64Array | null {
+  const k = active.length;
+  const A = new Float64Array(k * (k + 1));
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) A[i * (k + 1) + j] = G[active[i] * cols + active[j]];
+    A[i * (k + 1) + k] = c[active[i]];
+  }
+  let scale = 0;
+  for (let i = 0; i < k; i++) scale = Math.max(scale, Math.abs(A[i * (k + 1) + i]));
+  for (let col = 0; col < k; col++) {
+    let piv = col;
+    for (let r = col + 1; r < k; r++) if (Math.abs(A[r * (k + 1) + col]) > Math.abs(A[piv * (k + 1) + col])) piv = r;
+    if (!(Math.abs(A[piv * (k + 1) + col]) > 1e-12 * scale)) return null;
+    if (piv !== col) for (let j = 0; j <= k; j++) [A[col * (k + 1) + j], A[piv * (k + 1) + j]] = [A[piv * (k + 1) + j], A[col * (k + 1) + j]];
+    for (let r = 0; r < k; r++) {
+      if (r === col) continue;
+      const f = A[r * (k + 1) + col] / A[col * (k + 1) + col];
+      if (f === 0) continue;
+      for (let j = col; j <= k; j++) A[r * (k + 1) + j] -= f * A[col * (k + 1) + j];
+    }
+  }
+  const x = new Float64Array(cols);
+  for (let i = 0; i < k; i++) x[active[i]] = A[i * (k + 1) + k] / A[i * (k + 1) + i];
+  return x;
+}
