@@ -152,9 +152,10 @@ const BASIS: Record<LatticeKind, number[][]> = {
     [0, 0, 0],
     [0.5, 0.5, 0.5],
   ],
+  // With a2 at 60° to a1, the B-layer site sits at (a1 + a2)/3 (a/√3 from the A site in projection).
   hcp: [
     [0, 0, 0],
-    [2 / 3, 1 / 3, 0.5],
+    [1 / 3, 1 / 3, 0.5],
   ],
 };
 
