@@ -1,13 +1,16 @@
-/** File input/output: volumes, tilt series, angles and atomic models (see each module's doc). */
-export * from './files';
-export * from './checks';
+/**
+ * File input/output: volumes, tilt series, angles and atomic models (see each module's doc).
+ * The format modules are exported whole; the small shared helpers (files.ts, checks.ts,
+ * atom-columns.ts) stay internal, except `extensionOf`.
+ */
+export { extensionOf } from './files';
 export * from './mrc';
 export * from './npy';
 export * from './tiff';
 export * from './mat';
-export * from './atom-columns';
 export * from './xyz';
 export * from './csv';
 export * from './tilt-series';
 export * from './volume-io';
 export * from './atoms-io';
+export * from './miao-frame';

@@ -93,8 +93,12 @@ export function readTiltSeries(filePath: string, opts: ReadTiltSeriesOptions = {
   if (MRC_EXT.includes(ext)) {
     const r = parseMrc(readBytes(filePath), filePath);
     ({ data, shape } = r.volume);
+    if (pixelSizeA === undefined) {
+      if (!r.voxelSizeKnown)
+        throw new PannError('OPTION', 'the MRC header holds no pixel size (cella/mx); give pixelSizeA (Å)', { file: filePath, field: 'pixelSizeA' });
+      pixelSizeA = r.volume.voxelSizeA;
+    }
     warnings.push(...r.warnings);
-    if (pixelSizeA === undefined) pixelSizeA = r.volume.voxelSizeA;
   } else if (ext === '.npy') {
     const a = parseNpy(readBytes(filePath), filePath);
     ({ data, shape } = npyToStack(a.data, a.shape, filePath, 'a tilt-series'));
