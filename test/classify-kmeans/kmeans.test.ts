@@ -15,11 +15,19 @@ const weights = { Fe: 26 ** 1.7 / 78 ** 1.7, Pt: 1 };
 
 describe('classifyKMeans', () => {
   const truth = alloy(4);
-  const vol = renderVolume(truth, [48, 48, 48], 0.4, { sigmaA: 0.5, weightBySpecies: weights, noise: 0.03, seed: 9 });
+  const vol = renderVolume(truth, [48, 48, 48], 0.4, {
+    sigmaA: 0.5,
+    weightBySpecies: weights,
+    noise: 0.03,
+    seed: 9,
+  });
   const unlabeled: AtomicModel = { positionsA: truth.positionsA, species: truth.species.map(() => 'X') };
 
   test('separates two intensity populations and maps the brighter to the heavier element, in any list order', () => {
-    for (const species of [['Pt', 'Fe'], ['Fe', 'Pt']]) {
+    for (const species of [
+      ['Pt', 'Fe'],
+      ['Fe', 'Pt'],
+    ]) {
       for (const feature of ['integrated', 'peak'] as const) {
         const out = classifyKMeans(unlabeled, vol, { species, seed: 1, feature });
         const correct = out.species.filter((s, a) => s === truth.species[a]).length;
@@ -38,7 +46,12 @@ describe('classifyKMeans', () => {
   });
 
   test('the same seed gives the same result; probabilities soften with temperature', () => {
-    const noisy = renderVolume(truth, [48, 48, 48], 0.4, { sigmaA: 0.5, weightBySpecies: weights, noise: 0.25, seed: 2 });
+    const noisy = renderVolume(truth, [48, 48, 48], 0.4, {
+      sigmaA: 0.5,
+      weightBySpecies: weights,
+      noise: 0.25,
+      seed: 2,
+    });
     const a = classifyKMeans(unlabeled, noisy, { species: ['Fe', 'Pt'], seed: 3 });
     const b = classifyKMeans(unlabeled, noisy, { species: ['Fe', 'Pt'], seed: 3 });
     expect(a.species).toEqual(b.species);
@@ -66,12 +79,20 @@ describe('classifyKMeans', () => {
   });
 
   test('bad inputs: unknown element, k > atoms, empty model, atom outside the volume, duplicates', () => {
-    expect(() => classifyKMeans(unlabeled, vol, { species: ['Pt', 'Xx'] })).toThrow(/unknown element symbol 'Xx'/);
+    expect(() => classifyKMeans(unlabeled, vol, { species: ['Pt', 'Xx'] })).toThrow(
+      /unknown element symbol 'Xx'/,
+    );
     const two: AtomicModel = { positionsA: truth.positionsA.slice(0, 6), species: ['X', 'X'] };
-    expect(() => classifyKMeans(two, vol, { species: ['Fe', 'Pt', 'Au'] })).toThrow(/cannot split 2 atom\(s\) into 3 species/);
-    expect(() => classifyKMeans({ positionsA: new Float64Array(0), species: [] }, vol, { species: ['Pt'] })).toThrow(/empty/);
+    expect(() => classifyKMeans(two, vol, { species: ['Fe', 'Pt', 'Au'] })).toThrow(
+      /cannot split 2 atom\(s\) into 3 species/,
+    );
+    expect(() =>
+      classifyKMeans({ positionsA: new Float64Array(0), species: [] }, vol, { species: ['Pt'] }),
+    ).toThrow(/empty/);
     const outside: AtomicModel = { positionsA: Float64Array.from([1, 1, 1, 30, 1, 1]), species: ['X', 'X'] };
-    expect(() => classifyKMeans(outside, vol, { species: ['Pt'] })).toThrow(/atom 1 lies outside the volume: x = 30/);
+    expect(() => classifyKMeans(outside, vol, { species: ['Pt'] })).toThrow(
+      /atom 1 lies outside the volume: x = 30/,
+    );
     expect(() => classifyKMeans(unlabeled, vol, { species: ['Pt', 'Pt'] })).toThrow(PannError);
     expect(() => classifyKMeans(unlabeled, vol, { species: [] })).toThrow(/species/);
   });

@@ -19,7 +19,11 @@ describe('hungarian', () => {
       const assign = hungarian(cost, n, n);
       let best = Infinity;
       const perm = (rest: number[], acc: number[]) => {
-        if (!rest.length) best = Math.min(best, acc.reduce((s, c, r) => s + cost[r * n + c], 0));
+        if (!rest.length)
+          best = Math.min(
+            best,
+            acc.reduce((s, c, r) => s + cost[r * n + c], 0),
+          );
         rest.forEach((c, i) => perm([...rest.slice(0, i), ...rest.slice(i + 1)], [...acc, c]));
       };
       perm([0, 1, 2, 3, 4], []);
@@ -94,7 +98,10 @@ describe('evaluate', () => {
   test('a global shift: raw RMSE equals the shift, shift-removed RMSE is the residual scatter', () => {
     const shift = [0.3, -0.2, 0.1];
     const jitter = [0.05, 0, 0, -0.05, 0, 0, 0, 0.05, 0, 0, -0.05, 0];
-    const pred = model(Array.from(truth.positionsA, (v, t) => v + shift[t % 3] + jitter[t]), [...truth.species]);
+    const pred = model(
+      Array.from(truth.positionsA, (v, t) => v + shift[t % 3] + jitter[t]),
+      [...truth.species],
+    );
     const m = evaluate(pred, truth);
     expect(m.nMatched).toBe(4);
     const rawExpected = Math.sqrt(jitter.reduce((s, j, t) => s + (shift[t % 3] + j) ** 2, 0) / 4) * 100;
@@ -110,7 +117,9 @@ describe('evaluate', () => {
     const shift = 0.95;
     const rng = createRng(4);
     const big = fccParticle(3.92, 10, [20, 20, 20]);
-    const pred = model(Array.from(big.positionsA, (v, t) => v + (t % 3 === 0 ? shift : 0) + 0.08 * rng.normal()));
+    const pred = model(
+      Array.from(big.positionsA, (v, t) => v + (t % 3 === 0 ? shift : 0) + 0.08 * rng.normal()),
+    );
     const raw = evaluate(pred, big);
     const fixed = evaluate(pred, big, { removeGlobalShift: true });
     expect(raw.recoveryRate).toBeLessThan(0.9);
@@ -136,8 +145,12 @@ describe('evaluate', () => {
     ]);
     const lines = table.trim().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toBe('|  | true | pred | matched | recovery | false pos. | RMSE (pm) | RMSE, shift removed (pm) | species acc. | R |');
-    expect(lines[2]).toBe(`| raw | 4 | 3 | 3 | 75.0 % | 0.0 % | ${Math.sqrt(500 / 3).toFixed(1)} | ${evaluate(pred, truth).rmseShiftRemovedPm.toFixed(1)} | 100.0 % | 0.1235 |`);
+    expect(lines[0]).toBe(
+      '|  | true | pred | matched | recovery | false pos. | RMSE (pm) | RMSE, shift removed (pm) | species acc. | R |',
+    );
+    expect(lines[2]).toBe(
+      `| raw | 4 | 3 | 3 | 75.0 % | 0.0 % | ${Math.sqrt(500 / 3).toFixed(1)} | ${evaluate(pred, truth).rmseShiftRemovedPm.toFixed(1)} | 100.0 % | 0.1235 |`,
+    );
     expect(lines[3]).toBe('| empty | 4 | 0 | 0 | 0.0 % | 0.0 % | — | — | — |  |');
   });
 });
@@ -149,7 +162,13 @@ describe('rFactor', () => {
   const angles: EulerZYZDeg[] = Array.from({ length: 15 }, (_, t) => [0, -70 + 10 * t, 0]);
   const shape: [number, number, number] = [angles.length, 64, 64];
   const weights = { Fe: 2.5, Pt: 10 };
-  const proj = projectAtoms(particle, angles, { detectorShape: [64, 64], pixelSizeA: 0.4, volumeShape: [64, 64, 64], weightBySpecies: weights, sigmaA: 0.6 });
+  const proj = projectAtoms(particle, angles, {
+    detectorShape: [64, 64],
+    pixelSizeA: 0.4,
+    volumeShape: [64, 64, 64],
+    weightBySpecies: weights,
+    sigmaA: 0.6,
+  });
   for (let t = 0; t < proj.length; t++) proj[t] += 0.05;
   const tilts: TiltSeries = { data: proj, shape, pixelSizeA: 0.4, anglesDeg: angles };
 

@@ -17,7 +17,9 @@ export async function measureSmoothing(): Promise<string[]> {
       const model = selectAtoms(tr);
       const { rmsePm } = nearestRmsePm(truth.positionsA, model.positionsA);
       const eta = otsuSplit(tr.peak.filter((_, c) => tr.suppressedBy[c] === -1)).separability;
-      lines.push(`eta ${eta.toFixed(3)} ncand ${tr.peak.length} t ${JSON.stringify(tr.timingsMs)} noise ${noise} sigma ${smoothingSigmaA}: n=${model.species.length}/${truth.species.length} rmse ${rmsePm.toFixed(2)} pm`);
+      lines.push(
+        `eta ${eta.toFixed(3)} ncand ${tr.peak.length} t ${JSON.stringify(tr.timingsMs)} noise ${noise} sigma ${smoothingSigmaA}: n=${model.species.length}/${truth.species.length} rmse ${rmsePm.toFixed(2)} pm`,
+      );
     }
   }
   return lines;

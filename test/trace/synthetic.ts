@@ -3,11 +3,18 @@ import { createRng } from '../../kernel-lib/src/core/rng';
 import type { AtomicModel, Shape3, Volume } from '../../kernel-lib/src/core/types';
 
 /** fcc sites (lattice constant `aA`) inside a sphere of `radiusA` about `centreA`, rotated slightly so sites are off-grid. */
-export function fccParticle(aA: number, radiusA: number, centreA: [number, number, number], species = 'Pt', seed = 1): AtomicModel {
+export function fccParticle(
+  aA: number,
+  radiusA: number,
+  centreA: [number, number, number],
+  species = 'Pt',
+  seed = 1,
+): AtomicModel {
   const rng = createRng(seed);
   // A random small rotation + sub-Å offset puts every atom at a different sub-voxel phase.
   const ang = 0.3 + 0.2 * rng.uniform();
-  const c = Math.cos(ang), s = Math.sin(ang);
+  const c = Math.cos(ang),
+    s = Math.sin(ang);
   const off = [rng.uniform() - 0.5, rng.uniform() - 0.5, rng.uniform() - 0.5];
   const basis = [
     [0, 0, 0],
@@ -21,11 +28,16 @@ export function fccParticle(aA: number, radiusA: number, centreA: [number, numbe
     for (let v = -n; v <= n; v++)
       for (let w = -n; w <= n; w++)
         for (const b of basis) {
-          const x0 = (u + b[0]) * aA, y0 = (v + b[1]) * aA, z0 = (w + b[2]) * aA;
+          const x0 = (u + b[0]) * aA,
+            y0 = (v + b[1]) * aA,
+            z0 = (w + b[2]) * aA;
           if (x0 * x0 + y0 * y0 + z0 * z0 > radiusA * radiusA) continue;
           // rotate about z then x
-          const x1 = c * x0 - s * y0, y1 = s * x0 + c * y0, z1 = z0;
-          const y2 = c * y1 - s * z1, z2 = s * y1 + c * z1;
+          const x1 = c * x0 - s * y0,
+            y1 = s * x0 + c * y0,
+            z1 = z0;
+          const y2 = c * y1 - s * z1,
+            z2 = s * y1 + c * z1;
           pos.push(x1 + centreA[0] + off[0], y2 + centreA[1] + off[1], z2 + centreA[2] + off[2]);
         }
   const m = pos.length / 3;
@@ -49,7 +61,9 @@ export function renderVolume(
   const inv2 = 1 / (2 * opts.sigmaA * opts.sigmaA);
   for (let a = 0; a < model.species.length; a++) {
     const w = opts.weightBySpecies?.[model.species[a]] ?? 1;
-    const x = model.positionsA[3 * a] / h, y = model.positionsA[3 * a + 1] / h, z = model.positionsA[3 * a + 2] / h;
+    const x = model.positionsA[3 * a] / h,
+      y = model.positionsA[3 * a + 1] / h,
+      z = model.positionsA[3 * a + 2] / h;
     for (let k = Math.max(0, Math.round(z) - reach); k <= Math.min(nz - 1, Math.round(z) + reach); k++)
       for (let j = Math.max(0, Math.round(y) - reach); j <= Math.min(ny - 1, Math.round(y) + reach); j++)
         for (let i = Math.max(0, Math.round(x) - reach); i <= Math.min(nx - 1, Math.round(x) + reach); i++) {
@@ -66,12 +80,16 @@ export function renderVolume(
 
 /** RMSE (pm) between each true atom and the nearest traced position (brute force; small models only). */
 export function nearestRmsePm(truth: Float64Array, traced: Float64Array): { rmsePm: number; maxPm: number } {
-  let s = 0, max = 0;
+  let s = 0,
+    max = 0;
   const n = truth.length / 3;
   for (let a = 0; a < n; a++) {
     let best = Infinity;
     for (let b = 0; b < traced.length / 3; b++) {
-      const d2 = (truth[3 * a] - traced[3 * b]) ** 2 + (truth[3 * a + 1] - traced[3 * b + 1]) ** 2 + (truth[3 * a + 2] - traced[3 * b + 2]) ** 2;
+      const d2 =
+        (truth[3 * a] - traced[3 * b]) ** 2 +
+        (truth[3 * a + 1] - traced[3 * b + 1]) ** 2 +
+        (truth[3 * a + 2] - traced[3 * b + 2]) ** 2;
       if (d2 < best) best = d2;
     }
     s += best;

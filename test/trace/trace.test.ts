@@ -12,7 +12,10 @@ function minPairDistance(m: AtomicModel): number {
   const p = m.positionsA;
   for (let a = 0; a < p.length / 3; a++)
     for (let b = a + 1; b < p.length / 3; b++)
-      best = Math.min(best, Math.hypot(p[3 * a] - p[3 * b], p[3 * a + 1] - p[3 * b + 1], p[3 * a + 2] - p[3 * b + 2]));
+      best = Math.min(
+        best,
+        Math.hypot(p[3 * a] - p[3 * b], p[3 * a + 1] - p[3 * b + 1], p[3 * a + 2] - p[3 * b + 2]),
+      );
   return best;
 }
 
@@ -129,7 +132,10 @@ describe('threshold selection without a new search', () => {
   });
 
   test('otsuSplit separates two populations and keeps one population whole', () => {
-    const two = Float64Array.from([...Array.from({ length: 300 }, (_, t) => 0.1 + 0.001 * (t % 50)), ...Array.from({ length: 80 }, (_, t) => 1 + 0.002 * (t % 20))]);
+    const two = Float64Array.from([
+      ...Array.from({ length: 300 }, (_, t) => 0.1 + 0.001 * (t % 50)),
+      ...Array.from({ length: 80 }, (_, t) => 1 + 0.002 * (t % 20)),
+    ]);
     const { threshold } = otsuSplit(two);
     expect(threshold).toBeGreaterThan(0.15);
     expect(threshold).toBeLessThan(1);
@@ -147,7 +153,10 @@ describe('progress, speed and errors', () => {
     const tr = await traceAtoms(vol, { onProgress: (e) => events.push(e) });
     const ms = performance.now() - t0;
     const model = selectAtoms(tr);
-    console.log(`128³: ${tr.peak.length} candidates, ${model.species.length}/${big.species.length} atoms, ${ms.toFixed(0)} ms`, tr.timingsMs);
+    console.log(
+      `128³: ${tr.peak.length} candidates, ${model.species.length}/${big.species.length} atoms, ${ms.toFixed(0)} ms`,
+      tr.timingsMs,
+    );
     expect(events.at(-1)).toMatchObject({ stage: 'trace', done: 100, total: 100 });
     expect(model.species.length).toBe(big.species.length);
     expect(ms).toBeLessThan(10000); // ~2 s standalone; jest and a shared machine are slower
@@ -166,7 +175,11 @@ describe('progress, speed and errors', () => {
   });
 
   test('an empty (flat) volume gives no candidates and an empty model', async () => {
-    const flat = { data: new Float32Array(16 ** 3), shape: [16, 16, 16] as [number, number, number], voxelSizeA: 0.5 };
+    const flat = {
+      data: new Float32Array(16 ** 3),
+      shape: [16, 16, 16] as [number, number, number],
+      voxelSizeA: 0.5,
+    };
     const tr = await traceAtoms(flat);
     expect(tr.peak.length).toBe(0);
     expect(selectAtoms(tr).species).toEqual([]);

@@ -52,7 +52,9 @@ export function classifyKMeans(model: AtomicModel, volume: Volume, opts: KMeansC
   checkVolume(volume);
   const species = opts?.species;
   if (!Array.isArray(species) || species.length === 0) {
-    throw new PannError('OPTION', 'species must list at least one element symbol, e.g. ["Pt"]', { field: 'species' });
+    throw new PannError('OPTION', 'species must list at least one element symbol, e.g. ["Pt"]', {
+      field: 'species',
+    });
   }
   species.forEach((s) => atomicNumber(s)); // throws a clear error for unknown symbols
   if (new Set(species).size !== species.length) {
@@ -60,24 +62,31 @@ export function classifyKMeans(model: AtomicModel, volume: Volume, opts: KMeansC
   }
   const byZ = sortByZ(species);
   const n = model.species.length;
-  if (n === 0) throw new PannError('VALUE', 'the atomic model is empty: nothing to classify', { field: 'model' });
+  if (n === 0)
+    throw new PannError('VALUE', 'the atomic model is empty: nothing to classify', { field: 'model' });
   const k = byZ.length;
   if (k > n) {
-    throw new PannError('OPTION', `cannot split ${n} atom(s) into ${k} species (${byZ.join(', ')})`, { field: 'species' });
+    throw new PannError('OPTION', `cannot split ${n} atom(s) into ${k} species (${byZ.join(', ')})`, {
+      field: 'species',
+    });
   }
   const radiusA = opts.radiusA ?? 1.0;
   assertPositive(radiusA, 'radiusA');
   const temperature = opts.temperature ?? 1;
   assertPositive(temperature, 'temperature');
   const restarts = opts.restarts ?? 10;
-  if (!(Number.isInteger(restarts) && restarts >= 1)) throw new PannError('OPTION', `restarts must be an integer ≥ 1, got ${restarts}`, { field: 'restarts' });
+  if (!(Number.isInteger(restarts) && restarts >= 1))
+    throw new PannError('OPTION', `restarts must be an integer ≥ 1, got ${restarts}`, { field: 'restarts' });
   checkInside(model, volume);
 
   const feature = opts.feature ?? 'integrated';
   let x: Float64Array;
   if (feature === 'integrated') x = integrateSpheres(volume, model.positionsA, radiusA);
   else if (feature === 'peak') x = interpolateAt(volume, model.positionsA);
-  else throw new PannError('OPTION', `feature must be 'integrated' or 'peak', got '${feature}'`, { field: 'feature' });
+  else
+    throw new PannError('OPTION', `feature must be 'integrated' or 'peak', got '${feature}'`, {
+      field: 'feature',
+    });
 
   const values = new Float32Array(n * k);
   let labelsOut: string[];
@@ -102,7 +111,11 @@ export function classifyKMeans(model: AtomicModel, volume: Volume, opts: KMeansC
  * k-means on scalars with k-means++ initialisation (seeded) and `restarts` restarts (Lloyd iterations
  * until no label changes, ≤ 100). Centres are returned ascending and labels renumbered to match.
  */
-export function kmeans1D(x: Float64Array, k: number, opts: { seed?: number; restarts?: number } = {}): KMeans1D {
+export function kmeans1D(
+  x: Float64Array,
+  k: number,
+  opts: { seed?: number; restarts?: number } = {},
+): KMeans1D {
   const n = x.length;
   if (k < 1 || k > n) throw new PannError('OPTION', `k must be in 1…${n}, got ${k}`, { field: 'k' });
   const rng = createRng(opts.seed ?? 0);
@@ -136,11 +149,13 @@ export function kmeans1D(x: Float64Array, k: number, opts: { seed?: number; rest
       centres[c] = x[pick];
     }
     const labels = new Int32Array(n).fill(-1);
-    const sum = new Float64Array(k), count = new Float64Array(k);
+    const sum = new Float64Array(k),
+      count = new Float64Array(k);
     for (let iter = 0; iter < 100; iter++) {
       let changed = false;
       for (let t = 0; t < n; t++) {
-        let bc = 0, bd = Infinity;
+        let bc = 0,
+          bd = Infinity;
         for (let c = 0; c < k; c++) {
           const d = (x[t] - centres[c]) ** 2;
           if (d < bd) {
@@ -180,7 +195,8 @@ export function kmeans1D(x: Float64Array, k: number, opts: { seed?: number; rest
 
 /** Softmax over −(x − μ_c)²/(2(T·s)²), s = pooled within-cluster SD (floored so identical values stay finite). */
 function softAssign(x: Float64Array, km: KMeans1D, temperature: number, out: Float32Array): void {
-  const n = x.length, k = km.centres.length;
+  const n = x.length,
+    k = km.centres.length;
   const spread = km.centres[k - 1] - km.centres[0];
   const pooledVar = Math.max(km.inertia / Math.max(1, n - k), (1e-6 * (spread || 1)) ** 2);
   const inv = 1 / (2 * temperature * temperature * pooledVar);
@@ -192,7 +208,7 @@ function softAssign(x: Float64Array, km: KMeans1D, temperature: number, out: Flo
       if (logit[c] > max) max = logit[c];
     }
     let z = 0;
-    for (let c = 0; c < k; c++) z += (logit[c] = Math.exp(logit[c] - max));
+    for (let c = 0; c < k; c++) z += logit[c] = Math.exp(logit[c] - max);
     for (let c = 0; c < k; c++) out[t * k + c] = logit[c] / z;
   }
 }
@@ -203,7 +219,11 @@ export function checkInside(model: AtomicModel, volume: Volume): void {
   const h = volume.voxelSizeA;
   const p = model.positionsA;
   if (p.length !== 3 * model.species.length) {
-    throw new PannError('SHAPE', `positionsA has ${p.length} values for ${model.species.length} atoms (expected 3 per atom)`, { field: 'positionsA' });
+    throw new PannError(
+      'SHAPE',
+      `positionsA has ${p.length} values for ${model.species.length} atoms (expected 3 per atom)`,
+      { field: 'positionsA' },
+    );
   }
   const lim = [(nx - 1) * h, (ny - 1) * h, (nz - 1) * h];
   for (let a = 0; a < model.species.length; a++) {
@@ -228,9 +248,15 @@ function interpolateAt(volume: Volume, positionsA: Float64Array): Float64Array {
   const out = new Float64Array(n);
   const d = volume.data;
   for (let a = 0; a < n; a++) {
-    const x = positionsA[3 * a] / h, y = positionsA[3 * a + 1] / h, z = positionsA[3 * a + 2] / h;
-    const i = Math.min(Math.floor(x), nx - 2 < 0 ? 0 : nx - 2), j = Math.min(Math.floor(y), ny - 2 < 0 ? 0 : ny - 2), k = Math.min(Math.floor(z), nz - 2 < 0 ? 0 : nz - 2);
-    const fx = x - i, fy = y - j, fz = z - k;
+    const x = positionsA[3 * a] / h,
+      y = positionsA[3 * a + 1] / h,
+      z = positionsA[3 * a + 2] / h;
+    const i = Math.min(Math.floor(x), nx - 2 < 0 ? 0 : nx - 2),
+      j = Math.min(Math.floor(y), ny - 2 < 0 ? 0 : ny - 2),
+      k = Math.min(Math.floor(z), nz - 2 < 0 ? 0 : nz - 2);
+    const fx = x - i,
+      fy = y - j,
+      fz = z - k;
     let acc = 0;
     for (let dz = 0; dz <= 1; dz++)
       for (let dy = 0; dy <= 1; dy++)

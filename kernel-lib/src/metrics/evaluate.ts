@@ -63,16 +63,24 @@ export interface EvaluationMetrics {
  * @param pred predicted atoms (Å, species labels); may be empty
  * @param truth true atoms (Å, same frame); must not be empty
  */
-export function evaluate(pred: AtomicModel, truth: AtomicModel, opts: EvaluateOptions = {}): EvaluationMetrics {
+export function evaluate(
+  pred: AtomicModel,
+  truth: AtomicModel,
+  opts: EvaluateOptions = {},
+): EvaluationMetrics {
   checkModel(pred, 'pred');
   checkModel(truth, 'truth');
-  const nTrue = truth.species.length, nPred = pred.species.length;
-  if (nTrue === 0) throw new PannError('VALUE', 'the true model is empty: recovery rate is undefined', { field: 'truth' });
+  const nTrue = truth.species.length,
+    nPred = pred.species.length;
+  if (nTrue === 0)
+    throw new PannError('VALUE', 'the true model is empty: recovery rate is undefined', { field: 'truth' });
   const rMatchA = opts.rMatchA ?? 1.0;
   assertPositive(rMatchA, 'rMatchA');
   const iterations = opts.shiftIterations ?? 3;
   if (!(Number.isInteger(iterations) && iterations >= 1)) {
-    throw new PannError('OPTION', `shiftIterations must be an integer ≥ 1, got ${iterations}`, { field: 'shiftIterations' });
+    throw new PannError('OPTION', `shiftIterations must be an integer ≥ 1, got ${iterations}`, {
+      field: 'shiftIterations',
+    });
   }
 
   const raw = matchPositions(pred.positionsA, truth.positionsA, rMatchA, [0, 0, 0]);
@@ -104,7 +112,8 @@ export function evaluate(pred: AtomicModel, truth: AtomicModel, opts: EvaluateOp
   let correct = 0;
   const correctBy: Record<string, number> = {};
   for (let q = 0; q < nMatched; q++) {
-    const ts = truth.species[used.truthIndex[q]], ps = pred.species[used.predIndex[q]];
+    const ts = truth.species[used.truthIndex[q]],
+      ps = pred.species[used.predIndex[q]];
     counts[li.get(ts)!][li.get(ps)!]++;
     perSpecies[ts].nMatched++;
     if (ts === ps) {
@@ -137,7 +146,8 @@ export function evaluate(pred: AtomicModel, truth: AtomicModel, opts: EvaluateOp
 function meanDisplacement(P: Float64Array, T: Float64Array, m: AtomMatch): [number, number, number] {
   const s = [0, 0, 0];
   const n = m.predIndex.length;
-  for (let q = 0; q < n; q++) for (let d = 0; d < 3; d++) s[d] += P[3 * m.predIndex[q] + d] - T[3 * m.truthIndex[q] + d];
+  for (let q = 0; q < n; q++)
+    for (let d = 0; d < 3; d++) s[d] += P[3 * m.predIndex[q] + d] - T[3 * m.truthIndex[q] + d];
   return [s[0] / n, s[1] / n, s[2] / n];
 }
 
@@ -153,6 +163,7 @@ function rmsPm(P: Float64Array, T: Float64Array, m: AtomMatch, shift: [number, n
 
 /** Element symbols by Z (light first), anything else (e.g. the placeholder 'X') after, alphabetically. */
 function orderLabels(labels: string[]): string[] {
-  const el = labels.filter((l) => isElement(l)), other = labels.filter((l) => !isElement(l)).sort();
+  const el = labels.filter((l) => isElement(l)),
+    other = labels.filter((l) => !isElement(l)).sort();
   return [...sortByZ(el), ...other];
 }

@@ -9,8 +9,10 @@ export function hungarian(cost: Float64Array, rows: number, cols: number): Int32
   if (rows > cols) throw new Error('hungarian: rows must be ≤ cols');
   const INF = Infinity;
   // 1-based arrays as in the classic formulation; p[j] = row matched to column j (0 = none).
-  const u = new Float64Array(rows + 1), v = new Float64Array(cols + 1);
-  const p = new Int32Array(cols + 1), way = new Int32Array(cols + 1);
+  const u = new Float64Array(rows + 1),
+    v = new Float64Array(cols + 1);
+  const p = new Int32Array(cols + 1),
+    way = new Int32Array(cols + 1);
   const minv = new Float64Array(cols + 1);
   const used = new Uint8Array(cols + 1);
   for (let i = 1; i <= rows; i++) {
@@ -21,7 +23,8 @@ export function hungarian(cost: Float64Array, rows: number, cols: number): Int32
     do {
       used[j0] = 1;
       const i0 = p[j0];
-      let delta = INF, j1 = 0;
+      let delta = INF,
+        j1 = 0;
       for (let j = 1; j <= cols; j++) {
         if (used[j]) continue;
         const cur = cost[(i0 - 1) * cols + (j - 1)] - u[i0] - v[j];

@@ -28,7 +28,11 @@ const MAX_COMPONENT = 2000;
  * @param opts.rMatchA matching radius in Å (pairs at distance < rMatchA may match)
  * @param opts.shiftA optional (x, y, z) shift in Å subtracted from the predicted positions first
  */
-export function matchAtoms(pred: AtomicModel, truth: AtomicModel, opts: { rMatchA: number; shiftA?: [number, number, number] }): AtomMatch {
+export function matchAtoms(
+  pred: AtomicModel,
+  truth: AtomicModel,
+  opts: { rMatchA: number; shiftA?: [number, number, number] },
+): AtomMatch {
   assertPositive(opts?.rMatchA, 'rMatchA');
   checkModel(pred, 'pred');
   checkModel(truth, 'truth');
@@ -38,21 +42,39 @@ export function matchAtoms(pred: AtomicModel, truth: AtomicModel, opts: { rMatch
 /** Throws a SHAPE/VALUE error when a model's positions do not fit its species list or are not finite. */
 export function checkModel(m: AtomicModel, field: string): void {
   if (!m || !(m.positionsA instanceof Float64Array) || !Array.isArray(m.species)) {
-    throw new PannError('VALUE', `${field} must be an atomic model with positionsA (Float64Array) and species`, { field });
+    throw new PannError(
+      'VALUE',
+      `${field} must be an atomic model with positionsA (Float64Array) and species`,
+      { field },
+    );
   }
   if (m.positionsA.length !== 3 * m.species.length) {
-    throw new PannError('SHAPE', `${field}.positionsA has ${m.positionsA.length} values for ${m.species.length} atoms (expected 3 per atom)`, { field: `${field}.positionsA` });
+    throw new PannError(
+      'SHAPE',
+      `${field}.positionsA has ${m.positionsA.length} values for ${m.species.length} atoms (expected 3 per atom)`,
+      { field: `${field}.positionsA` },
+    );
   }
   for (let t = 0; t < m.positionsA.length; t++) {
     if (!Number.isFinite(m.positionsA[t])) {
-      throw new PannError('VALUE', `${field}.positionsA has a non-finite value at atom ${Math.floor(t / 3)}`, { field: `${field}.positionsA` });
+      throw new PannError(
+        'VALUE',
+        `${field}.positionsA has a non-finite value at atom ${Math.floor(t / 3)}`,
+        { field: `${field}.positionsA` },
+      );
     }
   }
 }
 
 /** Matching on raw position arrays (Å); see `matchAtoms`. */
-export function matchPositions(P: Float64Array, T: Float64Array, rMatchA: number, shiftA: [number, number, number]): AtomMatch {
-  const nP = P.length / 3, nT = T.length / 3;
+export function matchPositions(
+  P: Float64Array,
+  T: Float64Array,
+  rMatchA: number,
+  shiftA: [number, number, number],
+): AtomMatch {
+  const nP = P.length / 3,
+    nT = T.length / 3;
   const r2 = rMatchA * rMatchA;
   // Grid of true atoms, cell = rMatchA: candidates of a predicted atom lie in the 27 surrounding cells.
   const grid = new Map<string, number[]>();
@@ -63,10 +85,16 @@ export function matchPositions(P: Float64Array, T: Float64Array, rMatchA: number
     if (l) l.push(t);
     else grid.set(key, [t]);
   }
-  const eP: number[] = [], eT: number[] = [], eD2: number[] = [];
+  const eP: number[] = [],
+    eT: number[] = [],
+    eD2: number[] = [];
   for (let p = 0; p < nP; p++) {
-    const x = P[3 * p] - shiftA[0], y = P[3 * p + 1] - shiftA[1], z = P[3 * p + 2] - shiftA[2];
-    const gx = cellOf(x), gy = cellOf(y), gz = cellOf(z);
+    const x = P[3 * p] - shiftA[0],
+      y = P[3 * p + 1] - shiftA[1],
+      z = P[3 * p + 2] - shiftA[2];
+    const gx = cellOf(x),
+      gy = cellOf(y),
+      gz = cellOf(z);
     for (let dz = -1; dz <= 1; dz++)
       for (let dy = -1; dy <= 1; dy++)
         for (let dx = -1; dx <= 1; dx++) {
@@ -89,7 +117,8 @@ export function matchPositions(P: Float64Array, T: Float64Array, rMatchA: number
     return a;
   };
   for (let e = 0; e < eP.length; e++) {
-    const a = find(eP[e]), b = find(nP + eT[e]);
+    const a = find(eP[e]),
+      b = find(nP + eT[e]);
     if (a !== b) parent[a] = b;
   }
   const comps = new Map<number, number[]>(); // root → edge ids
@@ -99,7 +128,9 @@ export function matchPositions(P: Float64Array, T: Float64Array, rMatchA: number
     if (l) l.push(e);
     else comps.set(root, [e]);
   }
-  const outP: number[] = [], outT: number[] = [], outD: number[] = [];
+  const outP: number[] = [],
+    outT: number[] = [],
+    outD: number[] = [];
   for (const edges of comps.values()) {
     if (edges.length === 1) {
       const e = edges[0];
@@ -108,16 +139,22 @@ export function matchPositions(P: Float64Array, T: Float64Array, rMatchA: number
       outD.push(Math.sqrt(eD2[e]));
       continue;
     }
-    const ps = [...new Set(edges.map((e) => eP[e]))], ts = [...new Set(edges.map((e) => eT[e]))];
+    const ps = [...new Set(edges.map((e) => eP[e]))],
+      ts = [...new Set(edges.map((e) => eT[e]))];
     const m = Math.max(ps.length, ts.length);
     if (m > MAX_COMPONENT) {
-      throw new PannError('OPTION', `rMatchA = ${rMatchA} Å links ${m} atoms into one ambiguous group; use a radius below half the nearest-neighbour distance`, { field: 'rMatchA' });
+      throw new PannError(
+        'OPTION',
+        `rMatchA = ${rMatchA} Å links ${m} atoms into one ambiguous group; use a radius below half the nearest-neighbour distance`,
+        { field: 'rMatchA' },
+      );
     }
     // Square matrix: non-edges (and padding) cost BIG > (m+1)·r², so one more matched pair always beats
     // any saving in distance; among maximum matchings the sum of squared distances is minimal.
     const BIG = (m + 1) * r2 + 1;
     const cost = new Float64Array(m * m).fill(BIG);
-    const pi = new Map(ps.map((p, i) => [p, i])), ti = new Map(ts.map((t, i) => [t, i]));
+    const pi = new Map(ps.map((p, i) => [p, i])),
+      ti = new Map(ts.map((t, i) => [t, i]));
     for (const e of edges) cost[pi.get(eP[e])! * m + ti.get(eT[e])!] = eD2[e];
     const assign = hungarian(cost, m, m);
     for (let r = 0; r < ps.length; r++) {

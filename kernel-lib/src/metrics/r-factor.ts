@@ -49,38 +49,75 @@ const MAX_FITTED_SPECIES = 8;
  */
 export function rFactor(model: AtomicModel, tilts: TiltSeries, opts: RFactorOptions = {}): RFactorResult {
   checkModel(model, 'model');
-  if (model.species.length === 0) throw new PannError('VALUE', 'the atomic model is empty: no projections to compare', { field: 'model' });
+  if (model.species.length === 0)
+    throw new PannError('VALUE', 'the atomic model is empty: no projections to compare', { field: 'model' });
   const [na, ny, nx] = tilts.shape;
   if (tilts.data.length !== na * ny * nx) {
-    throw new PannError('SHAPE', `tilts.data has ${tilts.data.length} values, shape [${tilts.shape.join(', ')}] needs ${na * ny * nx}`, { field: 'tilts.data' });
+    throw new PannError(
+      'SHAPE',
+      `tilts.data has ${tilts.data.length} values, shape [${tilts.shape.join(', ')}] needs ${na * ny * nx}`,
+      { field: 'tilts.data' },
+    );
   }
   if (tilts.anglesDeg.length !== na) {
-    throw new PannError('SHAPE', `tilts has ${na} projections but ${tilts.anglesDeg.length} angle triples`, { field: 'tilts.anglesDeg' });
+    throw new PannError('SHAPE', `tilts has ${na} projections but ${tilts.anglesDeg.length} angle triples`, {
+      field: 'tilts.anglesDeg',
+    });
   }
   const volumeShape = opts.volumeShape ?? defaultVolumeShape(tilts.shape);
   const grid = opts.sigmaGridA ?? [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2];
   if (grid.length === 0 || grid.some((s) => !(s > 0 && Number.isFinite(s)))) {
-    throw new PannError('OPTION', `sigmaGridA must list positive σ values in Å, got [${grid.join(', ')}]`, { field: 'sigmaGridA' });
+    throw new PannError('OPTION', `sigmaGridA must list positive σ values in Å, got [${grid.join(', ')}]`, {
+      field: 'sigmaGridA',
+    });
   }
   const species = sortByZ([...new Set(model.species)]);
   const fixed = opts.weightBySpecies;
-  if (fixed) for (const s of species) if (!(fixed[s] >= 0)) throw new PannError('OPTION', `weightBySpecies has no weight ≥ 0 for '${s}'`, { field: 'weightBySpecies' });
+  if (fixed)
+    for (const s of species)
+      if (!(fixed[s] >= 0))
+        throw new PannError('OPTION', `weightBySpecies has no weight ≥ 0 for '${s}'`, {
+          field: 'weightBySpecies',
+        });
   if (!fixed && species.length > MAX_FITTED_SPECIES) {
-    throw new PannError('OPTION', `cannot fit weights for ${species.length} species (max ${MAX_FITTED_SPECIES}); pass weightBySpecies`, { field: 'weightBySpecies' });
+    throw new PannError(
+      'OPTION',
+      `cannot fit weights for ${species.length} species (max ${MAX_FITTED_SPECIES}); pass weightBySpecies`,
+      { field: 'weightBySpecies' },
+    );
   }
   const fitBackground = opts.fitBackground ?? true;
   const m = tilts.data;
   let sumAbs = 0;
   for (let t = 0; t < m.length; t++) sumAbs += Math.abs(m[t]);
-  if (!(sumAbs > 0)) throw new PannError('VALUE', 'the measured projections are all zero: R is undefined', { field: 'tilts.data' });
+  if (!(sumAbs > 0))
+    throw new PannError('VALUE', 'the measured projections are all zero: R is undefined', {
+      field: 'tilts.data',
+    });
 
   let best: { r: number; w: number[]; b: number; sigma: number; calc: Float32Array } | null = null;
   const rBySigma: { sigmaA: number; rFactor: number }[] = [];
   for (const sigmaA of grid) {
     // Basis images: one per species with unit weight (or one with the fixed weights), then the fit.
     const basis: Float32Array[] = fixed
-      ? [projectAtoms(model, tilts.anglesDeg, { detectorShape: [ny, nx], pixelSizeA: tilts.pixelSizeA, volumeShape, weightBySpecies: fixed, sigmaA })]
-      : species.map((s) => projectAtoms(subset(model, s), tilts.anglesDeg, { detectorShape: [ny, nx], pixelSizeA: tilts.pixelSizeA, volumeShape, weightBySpecies: { [s]: 1 }, sigmaA }));
+      ? [
+          projectAtoms(model, tilts.anglesDeg, {
+            detectorShape: [ny, nx],
+            pixelSizeA: tilts.pixelSizeA,
+            volumeShape,
+            weightBySpecies: fixed,
+            sigmaA,
+          }),
+        ]
+      : species.map((s) =>
+          projectAtoms(subset(model, s), tilts.anglesDeg, {
+            detectorShape: [ny, nx],
+            pixelSizeA: tilts.pixelSizeA,
+            volumeShape,
+            weightBySpecies: { [s]: 1 },
+            sigmaA,
+          }),
+        );
     const { coef, b } = fitNonNegative(basis, m, fitBackground, !fixed);
     const calc = new Float32Array(m.length);
     for (let q = 0; q < basis.length; q++) {
@@ -124,10 +161,16 @@ function subset(model: AtomicModel, species: string): AtomicModel {
  * (K+1)×(K+1) Gram matrix, solved on every active set of the K coefficients (exact for the small K of
  * species lists) keeping the best feasible one. With fixed weights K = 1 and c is a free scale ≥ 0.
  */
-function fitNonNegative(basis: Float32Array[], m: Float32Array, fitBackground: boolean, nonNegative: boolean): { coef: number[]; b: number } {
+function fitNonNegative(
+  basis: Float32Array[],
+  m: Float32Array,
+  fitBackground: boolean,
+  nonNegative: boolean,
+): { coef: number[]; b: number } {
   const K = basis.length;
   const cols = fitBackground ? K + 1 : K;
-  const G = new Float64Array(cols * cols), c = new Float64Array(cols);
+  const G = new Float64Array(cols * cols),
+    c = new Float64Array(cols);
   let mm = 0;
   const n = m.length;
   for (let t = 0; t < n; t++) mm += m[t] * m[t];
@@ -191,9 +234,12 @@ function solveSub(G: Float64Array, c: Float64Array, cols: number, active: number
   for (let i = 0; i < k; i++) scale = Math.max(scale, Math.abs(A[i * (k + 1) + i]));
   for (let col = 0; col < k; col++) {
     let piv = col;
-    for (let r = col + 1; r < k; r++) if (Math.abs(A[r * (k + 1) + col]) > Math.abs(A[piv * (k + 1) + col])) piv = r;
+    for (let r = col + 1; r < k; r++)
+      if (Math.abs(A[r * (k + 1) + col]) > Math.abs(A[piv * (k + 1) + col])) piv = r;
     if (!(Math.abs(A[piv * (k + 1) + col]) > 1e-12 * scale)) return null;
-    if (piv !== col) for (let j = 0; j <= k; j++) [A[col * (k + 1) + j], A[piv * (k + 1) + j]] = [A[piv * (k + 1) + j], A[col * (k + 1) + j]];
+    if (piv !== col)
+      for (let j = 0; j <= k; j++)
+        [A[col * (k + 1) + j], A[piv * (k + 1) + j]] = [A[piv * (k + 1) + j], A[col * (k + 1) + j]];
     for (let r = 0; r < k; r++) {
       if (r === col) continue;
       const f = A[r * (k + 1) + col] / A[col * (k + 1) + col];

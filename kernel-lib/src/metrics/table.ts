@@ -17,7 +17,18 @@ const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '—'
  */
 export function formatMetricsTable(rows: MetricsRow[]): string {
   const extras = [...new Set(rows.flatMap((r) => Object.keys(r.extra ?? {})))];
-  const head = ['', 'true', 'pred', 'matched', 'recovery', 'false pos.', 'RMSE (pm)', 'RMSE, shift removed (pm)', 'species acc.', ...extras];
+  const head = [
+    '',
+    'true',
+    'pred',
+    'matched',
+    'recovery',
+    'false pos.',
+    'RMSE (pm)',
+    'RMSE, shift removed (pm)',
+    'species acc.',
+    ...extras,
+  ];
   const body = rows.map((r) => {
     const m = r.metrics;
     const cells = [

@@ -33,7 +33,12 @@ export interface Refiner {
 }
 
 /** Builds a refiner for one volume. `fitRadiusVoxels` (≥ 1) sets the Gaussian fit window. */
-export function createRefiner(data: Float32Array, shape: Shape3, method: RefineMethod, fitRadiusVoxels: number): Refiner {
+export function createRefiner(
+  data: Float32Array,
+  shape: Shape3,
+  method: RefineMethod,
+  fitRadiusVoxels: number,
+): Refiner {
   const [nz, ny, nx] = shape;
   const sxy = nx * ny;
   // Window offsets within a sphere of radius rw + 0.5 voxels.
@@ -80,7 +85,15 @@ export function createRefiner(data: Float32Array, shape: Shape3, method: RefineM
           sum += v;
         }
     // Orthogonal basis on the symmetric stencil: Σx² = 18, Σ(x² − 2/3)² = 6, Σ(xy)² = 12.
-    let gx = 0, gy = 0, gz = 0, cxx = 0, cyy = 0, czz = 0, cxy = 0, cxz = 0, cyz = 0;
+    let gx = 0,
+      gy = 0,
+      gz = 0,
+      cxx = 0,
+      cyy = 0,
+      czz = 0,
+      cxy = 0,
+      cxz = 0,
+      cyz = 0;
     q = 0;
     for (let dz = -1; dz <= 1; dz++)
       for (let dy = -1; dy <= 1; dy++)
@@ -96,12 +109,20 @@ export function createRefiner(data: Float32Array, shape: Shape3, method: RefineM
           cxz += dx * dz * v;
           cyz += dy * dz * v;
         }
-    gx /= 18; gy /= 18; gz /= 18;
-    cxx /= 6; cyy /= 6; czz /= 6;
-    cxy /= 12; cxz /= 12; cyz /= 12;
+    gx /= 18;
+    gy /= 18;
+    gz /= 18;
+    cxx /= 6;
+    cyy /= 6;
+    czz /= 6;
+    cxy /= 12;
+    cxz /= 12;
+    cyz /= 12;
     const c0 = sum / 27 - (2 / 3) * (cxx + cyy + czz);
     // Hessian H = [[2cxx, cxy, cxz], [cxy, 2cyy, cyz], [cxz, cyz, 2czz]]; must be negative definite.
-    const h00 = 2 * cxx, h11 = 2 * cyy, h22 = 2 * czz;
+    const h00 = 2 * cxx,
+      h11 = 2 * cyy,
+      h22 = 2 * czz;
     const m1 = h00;
     const m2 = h00 * h11 - cxy * cxy;
     const det = h00 * (h11 * h22 - cyz * cyz) - cxy * (cxy * h22 - cyz * cxz) + cxz * (cxy * cyz - h11 * cxz);
@@ -109,8 +130,12 @@ export function createRefiner(data: Float32Array, shape: Shape3, method: RefineM
     out.residual = 0;
     if (!(m1 < 0 && m2 > 0 && det < 0)) return false;
     // s = −H⁻¹ g via the adjugate.
-    const i00 = h11 * h22 - cyz * cyz, i01 = cxz * cyz - cxy * h22, i02 = cxy * cyz - cxz * h11;
-    const i11 = h00 * h22 - cxz * cxz, i12 = cxy * cxz - h00 * cyz, i22 = h00 * h11 - cxy * cxy;
+    const i00 = h11 * h22 - cyz * cyz,
+      i01 = cxz * cyz - cxy * h22,
+      i02 = cxy * cyz - cxz * h11;
+    const i11 = h00 * h22 - cxz * cxz,
+      i12 = cxy * cxz - h00 * cyz,
+      i22 = h00 * h11 - cxy * cxy;
     const sx = -(i00 * gx + i01 * gy + i02 * gz) / det;
     const sy = -(i01 * gx + i11 * gy + i12 * gz) / det;
     const sz = -(i02 * gx + i12 * gy + i22 * gz) / det;
@@ -125,13 +150,17 @@ export function createRefiner(data: Float32Array, shape: Shape3, method: RefineM
   }
 
   function gaussian(i: number, j: number, k: number, out: RefinedPeak): boolean {
-    const x0 = out.x - i, y0 = out.y - j, z0 = out.z - k; // start: polynomial vertex
+    const x0 = out.x - i,
+      y0 = out.y - j,
+      z0 = out.z - k; // start: polynomial vertex
     const curvature = lastCurvature;
     // Gather the window (relative coordinates), skipping voxels outside the volume.
     let m = 0;
     let vmin = Infinity;
     for (let w = 0; w < nw; w++) {
-      const ii = i + wdx[w], jj = j + wdy[w], kk = k + wdz[w];
+      const ii = i + wdx[w],
+        jj = j + wdy[w],
+        kk = k + wdz[w];
       if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny || kk >= nz) continue;
       px[m] = wdx[w];
       py[m] = wdy[w];
@@ -155,9 +184,12 @@ export function createRefiner(data: Float32Array, shape: Shape3, method: RefineM
       // Normal equations JᵀJ δ = Jᵀr at p.
       JtJ.fill(0);
       Jtr.fill(0);
-      const a = p[0], s = p[4];
+      const a = p[0],
+        s = p[4];
       for (let q = 0; q < m; q++) {
-        const dx = px[q] - p[1], dy = py[q] - p[2], dz = pz[q] - p[3];
+        const dx = px[q] - p[1],
+          dy = py[q] - p[2],
+          dz = pz[q] - p[3];
         const r2 = dx * dx + dy * dy + dz * dz;
         const e = eCur[q];
         const r = pv[q] - (p[5] + a * e);
@@ -225,7 +257,9 @@ export function createRefiner(data: Float32Array, shape: Shape3, method: RefineM
     const inv2s2 = 1 / (2 * q[4] * q[4]);
     let c = 0;
     for (let t = 0; t < m; t++) {
-      const dx = px[t] - q[1], dy = py[t] - q[2], dz = pz[t] - q[3];
+      const dx = px[t] - q[1],
+        dy = py[t] - q[2],
+        dz = pz[t] - q[3];
       const et = Math.exp(-(dx * dx + dy * dy + dz * dz) * inv2s2);
       e[t] = et;
       const r = pv[t] - (q[5] + q[0] * et);
@@ -257,7 +291,10 @@ export function createRefiner(data: Float32Array, shape: Shape3, method: RefineM
         if (method === 'polynomial') return;
       }
       if (method === 'gaussian') {
-        const sx = out.x, sy = out.y, sz = out.z, sp = out.peak;
+        const sx = out.x,
+          sy = out.y,
+          sz = out.z,
+          sp = out.peak;
         if (!gaussian(i, j, k, out)) {
           out.x = sx;
           out.y = sy;

@@ -30,9 +30,12 @@ export function selectAtoms(trace: TraceResult, opts: SelectOptions = {}): Atomi
   const values = scoreValues(trace, score);
   const mode = opts.thresholdMode ?? 'absolute';
   if (mode !== 'absolute' && mode !== 'relative') {
-    throw new PannError('OPTION', `thresholdMode must be 'absolute' or 'relative', got '${mode}'`, { field: 'thresholdMode' });
+    throw new PannError('OPTION', `thresholdMode must be 'absolute' or 'relative', got '${mode}'`, {
+      field: 'thresholdMode',
+    });
   }
-  if (opts.threshold !== undefined && !Number.isFinite(opts.threshold)) throw new PannError('OPTION', `threshold must be finite, got ${opts.threshold}`, { field: 'threshold' });
+  if (opts.threshold !== undefined && !Number.isFinite(opts.threshold))
+    throw new PannError('OPTION', `threshold must be finite, got ${opts.threshold}`, { field: 'threshold' });
   // Without candidates the automatic threshold is −∞, which keeps nothing anyway.
   let threshold = opts.threshold ?? autoThreshold(trace, { score });
   if (opts.threshold !== undefined && mode === 'relative') {
@@ -58,7 +61,10 @@ export function selectAtoms(trace: TraceResult, opts: SelectOptions = {}): Atomi
   }
   const m = chosen.length;
   const positionsA = new Float64Array(3 * m);
-  const peak = new Float64Array(m), integrated = new Float64Array(m), fitResidual = new Float64Array(m), candidate = new Float64Array(m);
+  const peak = new Float64Array(m),
+    integrated = new Float64Array(m),
+    fitResidual = new Float64Array(m),
+    candidate = new Float64Array(m);
   chosen.forEach((c, a) => {
     positionsA.set(trace.positionsA.subarray(3 * c, 3 * c + 3), 3 * a);
     peak[a] = trace.peak[c];
@@ -87,7 +93,8 @@ export function selectAtoms(trace: TraceResult, opts: SelectOptions = {}): Atomi
 export function autoThreshold(trace: TraceResult, opts: { score?: TraceScore } = {}): number {
   const values = scoreValues(trace, opts.score ?? 'peak');
   const v: number[] = [];
-  for (let c = 0; c < values.length; c++) if (trace.suppressedBy[c] === -1 && Number.isFinite(values[c])) v.push(values[c]);
+  for (let c = 0; c < values.length; c++)
+    if (trace.suppressedBy[c] === -1 && Number.isFinite(values[c])) v.push(values[c]);
   return otsuThreshold(Float64Array.from(v));
 }
 
@@ -101,10 +108,16 @@ export function autoThreshold(trace: TraceResult, opts: { score?: TraceScore } =
  * species; give an explicit threshold then.
  * @returns { threshold, separability η }
  */
-export function otsuSplit(values: Float64Array, bins = 256, minSeparability = 0.85, maxMeanRatio = 0.6): { threshold: number; separability: number } {
+export function otsuSplit(
+  values: Float64Array,
+  bins = 256,
+  minSeparability = 0.85,
+  maxMeanRatio = 0.6,
+): { threshold: number; separability: number } {
   const n = values.length;
   if (n === 0) return { threshold: -Infinity, separability: 0 };
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let t = 0; t < n; t++) {
     if (values[t] < lo) lo = values[t];
     if (values[t] > hi) hi = values[t];
@@ -113,19 +126,24 @@ export function otsuSplit(values: Float64Array, bins = 256, minSeparability = 0.
   const width = (hi - lo) / bins;
   const hist = new Float64Array(bins);
   for (let t = 0; t < n; t++) hist[Math.min(bins - 1, Math.floor((values[t] - lo) / width))]++;
-  let sumAll = 0, sq = 0;
+  let sumAll = 0,
+    sq = 0;
   for (let b = 0; b < bins; b++) {
     sumAll += b * hist[b];
     sq += b * b * hist[b];
   }
   const total = sq / n - (sumAll / n) ** 2; // variance in bin units
-  let w0 = 0, sum0 = 0, best = -1, bestCut = 1;
+  let w0 = 0,
+    sum0 = 0,
+    best = -1,
+    bestCut = 1;
   for (let b = 0; b < bins - 1; b++) {
     w0 += hist[b];
     sum0 += b * hist[b];
     const w1 = n - w0;
     if (w0 === 0 || w1 === 0) continue;
-    const m0 = sum0 / w0, m1 = (sumAll - sum0) / w1;
+    const m0 = sum0 / w0,
+      m1 = (sumAll - sum0) / w1;
     const between = w0 * w1 * (m0 - m1) * (m0 - m1);
     if (between > best) {
       best = between;
@@ -134,17 +152,20 @@ export function otsuSplit(values: Float64Array, bins = 256, minSeparability = 0.
   }
   const separability = total > 0 ? best / (n * n) / total : 0;
   // Class means in value units: a split is only taken when the lower class is clearly dimmer (noise).
-  let c0 = 0, s0 = 0;
+  let c0 = 0,
+    s0 = 0;
   for (let b = 0; b < bestCut; b++) {
     c0 += hist[b];
     s0 += (lo + (b + 0.5) * width) * hist[b];
   }
-  let c1 = 0, s1 = 0;
+  let c1 = 0,
+    s1 = 0;
   for (let b = bestCut; b < bins; b++) {
     c1 += hist[b];
     s1 += (lo + (b + 0.5) * width) * hist[b];
   }
-  const mean0 = s0 / c0, mean1 = s1 / c1;
+  const mean0 = s0 / c0,
+    mean1 = s1 / c1;
   const split = separability >= minSeparability && !(mean1 > 0 && mean0 > maxMeanRatio * mean1);
   return { threshold: split ? lo + bestCut * width : lo, separability };
 }

@@ -23,7 +23,9 @@ export function gaussianKernel1D(sigmaVoxels: number): Float64Array {
  */
 export function gaussianSmooth3D(volume: Volume, sigmaA: number): Volume {
   if (!(sigmaA >= 0) || !Number.isFinite(sigmaA)) {
-    throw new PannError('OPTION', `smoothingSigmaA must be a finite number ≥ 0 Å, got ${sigmaA}`, { field: 'smoothingSigmaA' });
+    throw new PannError('OPTION', `smoothingSigmaA must be a finite number ≥ 0 Å, got ${sigmaA}`, {
+      field: 'smoothingSigmaA',
+    });
   }
   const [nz, ny, nx] = volume.shape;
   const out = new Float32Array(volume.data);

@@ -85,7 +85,9 @@ export async function traceAtoms(volume: Volume, opts: TraceOptions = {}): Promi
   assertPositive(integrationRadiusA, 'integrationRadiusA');
   const refine = opts.refine ?? 'gaussian';
   if (!['gaussian', 'polynomial', 'none'].includes(refine)) {
-    throw new PannError('OPTION', `refine must be 'gaussian', 'polynomial' or 'none', got '${refine}'`, { field: 'refine' });
+    throw new PannError('OPTION', `refine must be 'gaussian', 'polynomial' or 'none', got '${refine}'`, {
+      field: 'refine',
+    });
   }
   const progress = throttledProgress('trace', 100, opts.onProgress);
   const timingsMs = { smooth: 0, maxima: 0, refine: 0, scores: 0, suppress: 0 };
@@ -99,7 +101,11 @@ export async function traceAtoms(volume: Volume, opts: TraceOptions = {}): Promi
   t0 = performance.now();
   const intensityThreshold = opts.intensityThreshold ?? defaultNoiseFloor(smoothed.data);
   if (!Number.isFinite(intensityThreshold)) {
-    throw new PannError('OPTION', `intensityThreshold must be finite (volume units), got ${intensityThreshold}`, { field: 'intensityThreshold' });
+    throw new PannError(
+      'OPTION',
+      `intensityThreshold must be finite (volume units), got ${intensityThreshold}`,
+      { field: 'intensityThreshold' },
+    );
   }
   const maxima = findLocalMaxima(smoothed.data, volume.shape, intensityThreshold);
   timingsMs.maxima = performance.now() - t0;
@@ -177,10 +183,18 @@ export async function traceAtoms(volume: Volume, opts: TraceOptions = {}): Promi
 export function checkVolume(volume: Volume, field = 'volume'): void {
   const s = volume?.shape;
   if (!s || s.length !== 3 || s.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new PannError('SHAPE', `${field}.shape must be [nz, ny, nx] of positive integers, got ${JSON.stringify(s)}`, { field: `${field}.shape` });
+    throw new PannError(
+      'SHAPE',
+      `${field}.shape must be [nz, ny, nx] of positive integers, got ${JSON.stringify(s)}`,
+      { field: `${field}.shape` },
+    );
   }
   if (!(volume.data instanceof Float32Array) || volume.data.length !== s[0] * s[1] * s[2]) {
-    throw new PannError('SHAPE', `${field}.data must be a Float32Array of ${s[0] * s[1] * s[2]} values for shape [${s.join(', ')}], got ${volume.data?.length}`, { field: `${field}.data` });
+    throw new PannError(
+      'SHAPE',
+      `${field}.data must be a Float32Array of ${s[0] * s[1] * s[2]} values for shape [${s.join(', ')}], got ${volume.data?.length}`,
+      { field: `${field}.data` },
+    );
   }
   assertPositive(volume.voxelSizeA, `${field}.voxelSizeA`);
 }
@@ -211,10 +225,15 @@ export function integrateSpheres(volume: Volume, positionsA: Float64Array, radiu
   const rv2 = rv * rv;
   const d = volume.data;
   for (let a = 0; a < n; a++) {
-    const x = positionsA[3 * a] / h, y = positionsA[3 * a + 1] / h, z = positionsA[3 * a + 2] / h;
-    const i0 = Math.max(0, Math.ceil(x - rv)), i1 = Math.min(nx - 1, Math.floor(x + rv));
-    const j0 = Math.max(0, Math.ceil(y - rv)), j1 = Math.min(ny - 1, Math.floor(y + rv));
-    const k0 = Math.max(0, Math.ceil(z - rv)), k1 = Math.min(nz - 1, Math.floor(z + rv));
+    const x = positionsA[3 * a] / h,
+      y = positionsA[3 * a + 1] / h,
+      z = positionsA[3 * a + 2] / h;
+    const i0 = Math.max(0, Math.ceil(x - rv)),
+      i1 = Math.min(nx - 1, Math.floor(x + rv));
+    const j0 = Math.max(0, Math.ceil(y - rv)),
+      j1 = Math.min(ny - 1, Math.floor(y + rv));
+    const k0 = Math.max(0, Math.ceil(z - rv)),
+      k1 = Math.min(nz - 1, Math.floor(z + rv));
     let sum = 0;
     for (let k = k0; k <= k1; k++) {
       const dz2 = (k - z) * (k - z);
@@ -250,8 +269,12 @@ export function suppressClose(
   const conflicts: number[] = [];
   const suppressedBy = new Int32Array(n).fill(-1);
   for (let c = 0; c < n; c++) {
-    const x = positionsA[3 * c], y = positionsA[3 * c + 1], z = positionsA[3 * c + 2];
-    const gx = Math.floor(x / cell), gy = Math.floor(y / cell), gz = Math.floor(z / cell);
+    const x = positionsA[3 * c],
+      y = positionsA[3 * c + 1],
+      z = positionsA[3 * c + 2];
+    const gx = Math.floor(x / cell),
+      gy = Math.floor(y / cell),
+      gz = Math.floor(z / cell);
     const first = conflicts.length;
     for (let dz = -1; dz <= 1; dz++)
       for (let dy = -1; dy <= 1; dy++)
@@ -259,7 +282,9 @@ export function suppressClose(
           const list = grid.get(key(gx + dx, gy + dy, gz + dz));
           if (!list) continue;
           for (const o of list) {
-            const ex = positionsA[3 * o] - x, ey = positionsA[3 * o + 1] - y, ez = positionsA[3 * o + 2] - z;
+            const ex = positionsA[3 * o] - x,
+              ey = positionsA[3 * o + 1] - y,
+              ez = positionsA[3 * o + 2] - z;
             if (ex * ex + ey * ey + ez * ez < r2) conflicts.push(o);
           }
         }
