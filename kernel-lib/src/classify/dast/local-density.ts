@@ -185,7 +185,8 @@ export function sampleInto(
     if (inside) {
       for (let p = 0; p < nPoints; p++) {
         const x = cx + ox[p], y = cy + oy[p], z = cz + oz[p];
-        const i0 = Math.floor(x), j0 = Math.floor(y), k0 = Math.floor(z);
+        // Coordinates are ≥ 0 here, so truncation is floor (and avoids a Math call per point).
+        const i0 = x | 0, j0 = y | 0, k0 = z | 0;
         const fx = x - i0, fy = y - j0, fz = z - k0;
         const o = k0 * sxy + j0 * nx + i0;
         const d000 = data[o], d100 = data[o + 1], d010 = data[o + nx], d110 = data[o + nx + 1];
