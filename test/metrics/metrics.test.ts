@@ -55,6 +55,37 @@ describe('matchAtoms', () => {
     ]);
   });
 
+  test('random dense cases: maximum number of pairs, then minimum Σd², as brute force finds', () => {
+    const rng = createRng(12);
+    for (let trial = 0; trial < 40; trial++) {
+      const nP = 1 + rng.int(6),
+        nT = 1 + rng.int(6);
+      const pts = (n: number) => model(Array.from({ length: 3 * n }, () => 2 * rng.uniform()));
+      const pred = pts(nP),
+        truth = pts(nT);
+      const r = 1.2;
+      const d2 = (p: number, t: number) =>
+        (pred.positionsA[3 * p] - truth.positionsA[3 * t]) ** 2 +
+        (pred.positionsA[3 * p + 1] - truth.positionsA[3 * t + 1]) ** 2 +
+        (pred.positionsA[3 * p + 2] - truth.positionsA[3 * t + 2]) ** 2;
+      let best = { n: -1, cost: Infinity };
+      const rec = (p: number, used: number, n: number, cost: number) => {
+        if (p === nP) {
+          if (n > best.n || (n === best.n && cost < best.cost - 1e-12)) best = { n, cost };
+          return;
+        }
+        rec(p + 1, used, n, cost);
+        for (let t = 0; t < nT; t++)
+          if (!(used & (1 << t)) && d2(p, t) < r * r) rec(p + 1, used | (1 << t), n + 1, cost + d2(p, t));
+      };
+      rec(0, 0, 0, 0);
+      const m = matchAtoms(pred, truth, { rMatchA: r });
+      expect(m.predIndex.length).toBe(best.n);
+      expect(Array.from(m.distanceA).reduce((s, d) => s + d * d, 0)).toBeCloseTo(best.cost, 9);
+      expect(new Set(m.truthIndex).size).toBe(m.truthIndex.length);
+    }
+  });
+
   test('pairs at or beyond r_match are not matched; empty models give no pairs', () => {
     expect(matchAtoms(model([0, 0, 0]), model([1, 0, 0]), { rMatchA: 1 }).predIndex.length).toBe(0);
     expect(matchAtoms(model([0, 0, 0]), model([0.99, 0, 0]), { rMatchA: 1 }).predIndex.length).toBe(1);

@@ -171,6 +171,9 @@ describe('progress, speed and errors', () => {
     const vol = renderVolume(truth, [8, 8, 8], h, { sigmaA: 0.5 });
     await expect(traceAtoms({ ...vol, shape: [8, 8, 9] })).rejects.toThrow(/volume.data/);
     await expect(traceAtoms({ ...vol, voxelSizeA: 0 })).rejects.toThrow(/voxelSizeA/);
+    const nan = Float32Array.from(vol.data);
+    nan[100] = NaN;
+    await expect(traceAtoms({ ...vol, data: nan })).rejects.toThrow(/volume.data contains a non-finite value \(NaN\) at flat index 100/);
     await expect(traceAtoms(vol, { smoothingSigmaA: -1 })).rejects.toThrow(PannError);
     await expect(traceAtoms(vol, { minSeparationA: 0 })).rejects.toThrow(/minSeparationA/);
     await expect(traceAtoms(vol, { refine: 'cubic' as never })).rejects.toThrow(/refine/);

@@ -4,7 +4,7 @@
  * first) with the candidates that suppress it, so choosing an intensity threshold later (`selectAtoms`)
  * is a cheap filter and needs no new search.
  */
-import { PannError, assertPositive } from '../core/errors';
+import { PannError, assertFinite, assertPositive } from '../core/errors';
 import { throttledProgress, yieldToEventLoop } from '../core/progress';
 import type { ProgressCallback, Shape3, Volume } from '../core/types';
 import { findLocalMaxima } from './local-maxima';
@@ -179,7 +179,7 @@ export async function traceAtoms(volume: Volume, opts: TraceOptions = {}): Promi
   };
 }
 
-/** Validates shape, voxel size and finiteness of a volume. */
+/** Validates shape, voxel size and finiteness of a volume (PannError naming the field). */
 export function checkVolume(volume: Volume, field = 'volume'): void {
   const s = volume?.shape;
   if (!s || s.length !== 3 || s.some((d) => !Number.isInteger(d) || d < 1)) {
@@ -197,6 +197,7 @@ export function checkVolume(volume: Volume, field = 'volume'): void {
     );
   }
   assertPositive(volume.voxelSizeA, `${field}.voxelSizeA`);
+  assertFinite(volume.data, `${field}.data`);
 }
 
 /** median + 0.02·(max − median), from a strided sample of ≤ 200k voxels (the median only sets a floor). */
