@@ -5,8 +5,8 @@
  * Conv gradients are chosen for speed on ORT's CPU kernels (measured, 16→16 ch, 3³, 48³, 2 threads):
  * - input gradient of a stride-1 conv = Conv with the flipped, channel-swapped kernel (conv speed),
  *   not ConvTranspose (ORT: ~3 GFLOP/s);
- * - weight gradient of a stride-1 conv = one GEMM per kernel offset over shifted input slices
- *   (~28 GFLOP/s), not the dilated-conv trick (~7 GFLOP/s); other strides use the general forms.
+ * - weight gradient of any conv = im2col by ORT's Conv with one-hot kernels + one matrix product
+ *   (see `convWeightGrad`), not the dilated-conv trick (~7 GFLOP/s).
  * Values not depending on a differentiated input get no backward ops (the network input's
  * gradient is never computed).
  */
@@ -269,40 +269,38 @@ function convBackward(g: OnnxGraph, n: GraphNode, dy: string, push: Push, want: 
     }
   }
   if (!want(w)) return;
+  push(w, convWeightGrad(g, x, dy, ws, strides, pads));
+}
+
+/**
+ * dW[m, c, k] = Σ_{n,p} dY[n, m, p] · cols[n, c, k, p], where cols (im2col) comes from ORT's own
+ * fast Conv with one-hot kernels (each output channel copies one kernel offset), followed by one
+ * (batched) matrix product with the output gradient. Measured ~1.4× a forward conv's time, against
+ * ~4× for per-offset Slice + Gemm and ~8× for the dilated-conv formulation.
+ */
+function convWeightGrad(g: OnnxGraph, x: string, dy: string, ws: number[], strides: number[], pads: number[]): string {
+  const xs = g.shape(x);
+  const ys = g.shape(dy);
   const [nb, c] = xs;
   const m = ws[0];
-  if (unitStride) {
-    // dW[:, :, offset] = dY · shift(X, offset)ᵀ, one GEMM per kernel offset
-    const padded = pads.some((p) => p)
-      ? g.node('Pad', [x, g.int64s([0, 0, ...pads.slice(0, nd), 0, 0, ...pads.slice(nd)])], [nb, c, ...xs.slice(2).map((d, i) => d + pads[i] + pads[nd + i])])
-      : x;
-    const p = sizeOf(ys.slice(2));
-    const dyMat = nb === 1 ? g.reshape(dy, [m, p]) : g.reshape(g.transpose(g.reshape(dy, [nb, m, p]), [1, 0, 2]), [m, nb * p]);
-    const offsets: number[][] = [];
-    const rec = (pre: number[]): void => {
-      if (pre.length === nd) offsets.push(pre);
-      else for (let o = 0; o < k[pre.length]; o++) rec([...pre, o]);
-    };
-    rec([]);
-    const cols = offsets.map((off) => {
-      const axes = off.map((_, i) => i + 2);
-      const isWhole = off.every((o, i) => o === 0 && ys[2 + i] === g.shape(padded)[2 + i]);
-      const sl = isWhole ? padded : g.slice(padded, off, off.map((o, i) => o + ys[2 + i]), axes);
-      const xm = nb === 1 ? g.reshape(sl, [c, p]) : g.reshape(g.transpose(g.reshape(sl, [nb, c, p]), [1, 0, 2]), [c, nb * p]);
-      return g.node('Gemm', [dyMat, xm], [m, c], { transB: 1 });
-    });
-    const kk = offsets.length;
-    const cat = kk === 1 ? cols[0] : g.concat(cols, 1); // [m, K·c], offset-major
-    const dw = kk === 1 ? g.reshape(cat, ws) : g.reshape(g.transpose(g.reshape(cat, [m, kk, c]), [0, 2, 1]), ws);
-    push(w, dw);
-    return;
+  const k = ws.slice(2);
+  const kk = sizeOf(k);
+  const p = sizeOf(ys.slice(2));
+  let cols: string; // [nb, c·K, p]
+  if (kk === 1 && strides.every((s) => s === 1) && pads.every((q) => q === 0)) cols = g.reshape(x, [nb, c, p]);
+  else {
+    const eye = new Float32Array(kk * kk);
+    for (let i = 0; i < kk; i++) eye[i * kk + i] = 1;
+    const im = g.conv(g.reshape(x, [nb * c, 1, ...xs.slice(2)]), g.constant(eye, [kk, 1, ...k]), undefined, { strides, pads });
+    cols = g.reshape(im, [nb, c * kk, p]);
   }
-  // general stride: correlate the input with the output gradient dilated by the stride
-  const perm = [1, 0, ...k.map((_, i) => i + 2)];
-  const r = g.conv(g.transpose(x, perm), g.transpose(dy, perm), undefined, { strides: k.map(() => 1), pads, dilations: strides });
-  const rs = g.shape(r);
-  const cut = rs.slice(2).some((d, i) => d !== k[i]) ? g.slice(r, k.map(() => 0), k, k.map((_, i) => i + 2)) : r;
-  push(w, g.transpose(cut, perm));
+  let prod: string; // [c·K, m]
+  if (nb === 1) prod = g.node('Gemm', [g.reshape(cols, [c * kk, p]), g.reshape(dy, [m, p])], [c * kk, m], { transB: 1 });
+  else {
+    const dyT = g.transpose(g.reshape(dy, [nb, m, p]), [0, 2, 1]);
+    prod = g.reduceSum(g.node('MatMul', [cols, dyT], [nb, c * kk, m]), [0], false);
+  }
+  return g.reshape(g.transpose(g.reshape(prod, [c, kk, m]), [2, 0, 1]), ws);
 }
 
 function convTransposeBackward(g: OnnxGraph, n: GraphNode, dy: string, push: Push, want: (v?: string) => boolean): void {
