@@ -2,6 +2,7 @@ import { simulate, resolveSimulation } from '../../kernel-lib/src/sim/simulate';
 import { listPresets, PRESETS } from '../../kernel-lib/src/sim/presets';
 import { listNoiseModels } from '../../kernel-lib/src/sim/noise-models';
 import { minimumDistanceA } from '../../kernel-lib/src/sim/neighbours';
+import { acquisitionAngles } from '../../kernel-lib/src/sim/tilt-series';
 
 describe('presets', () => {
   it('lists the required presets and noise models with descriptions', () => {
@@ -12,7 +13,11 @@ describe('presets', () => {
   });
 
   it.each(Object.keys(PRESETS))('%s: runs, atoms inside the volume with physical spacing, atoms ≥ 3.5 voxels apart', async (name) => {
-    const r = await simulate({ preset: name, seed: 1 });
+    // The full angle set is checked through resolveSimulation; 6 projections keep this test fast.
+    const nominal = acquisitionAngles(resolveSimulation({ preset: name }).acquisition);
+    expect(nominal.length).toBeGreaterThanOrEqual(40);
+    const r = await simulate({ preset: name, seed: 1, acquisition: { nAngles: 6 } });
+    expect(r.tilts.shape[0]).toBe(6);
     const [nz, ny, nx] = r.volumeShape;
     const v = r.tilts.pixelSizeA;
     expect(r.tilts.shape.slice(1)).toEqual([ny, nx]);

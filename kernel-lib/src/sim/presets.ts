@@ -5,16 +5,17 @@
  *
  * | preset | particle | atoms (seed 0) | voxel | volume | angles | total dose e⁻/Å² | noise |
  * | --- | --- | --- | --- | --- | --- | --- | --- |
- * | fept-lowdose | L1₀ FePt truncated octahedron, 3.0 nm | ≈ 700 | 0.75 Å | 64³ | 60, −70…+70° | 1e4 | realistic |
+ * | fept-lowdose | L1₀ FePt truncated octahedron, 3.0 nm | ≈ 730 | 0.75 Å | 64³ | 60, −70…+70° | 1e4 | realistic |
  * | pt-highdose | Pt cuboctahedron, 3.4 nm | ≈ 900 | 0.7 Å | 64³ | 60, −90…+87° (3°) | 1e6 | poisson |
  * | pt-wedge | as pt-highdose | ≈ 900 | 0.7 Å | 64³ | 47, −70…+68° (3°) | 1e6 | poisson |
  * | asi-like | amorphous Si sphere, 2.0 nm | ≈ 205 | 0.45 Å | 64³ | 60, 0…177° (3°), no wedge | 1.6e4 | poisson |
- * | hea | PtPdNiFe equimolar random fcc alloy, truncated octahedron 3.4 nm | ≈ 1000 | 0.7 Å | 64³ | 60, −70…+70° | 5e4 | realistic |
- * | pt-icosahedron | Pt Mackay icosahedron, 3 shells+, 3.2 nm | 561 | 0.7 Å | 64³ | 60, −70…+70° | 1e4 | realistic |
- * | au-decahedron | Au Ino decahedron, 3.4 nm | ≈ 560 | 0.75 Å | 64³ | 60, −70…+70° | 3e4 | realistic |
- * | ptni-coreshell | Ni core / Pt shell sphere, 3.2 nm | ≈ 1350 | 0.7 Å | 64³ | 60, −70…+70° | 2e4 | realistic |
+ * | hea | PtPdNiFe equimolar random fcc alloy, truncated octahedron 3.4 nm | ≈ 1265 | 0.7 Å | 64³ | 60, −70…+70° | 5e4 | realistic |
+ * | pt-icosahedron | Pt Mackay icosahedron, 5 closed shells, 3.2 nm | 561 | 0.7 Å | 64³ | 60, −70…+70° | 1e4 | realistic |
+ * | au-decahedron | Au Ino decahedron, 3.4 nm | ≈ 575 | 0.75 Å | 64³ | 60, −70…+70° | 3e4 | realistic |
+ * | ptni-coreshell | Ni core / Pt shell sphere, 3.2 nm | ≈ 1205 | 0.7 Å | 64³ | 60, −70…+70° | 2e4 | realistic |
  *
- * (Exact atom counts and timings are in the simulator report and are checked by test/sim/presets.test.ts.)
+ * Atom counts vary a little with the seed (orientation does not matter; surface roughness and vacancies do).
+ * See README.md in this folder for timings and the signal scale.
  */
 import { PannError } from '../core/errors';
 import type { Shape3 } from '../core/types';
