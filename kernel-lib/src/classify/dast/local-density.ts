@@ -16,6 +16,9 @@
 import { PannError, assertPositive } from '../../core/errors';
 import type { Volume } from '../../core/types';
 
+// Math functions bound once: a global `Math.f` lookup per call is ~10× slower under jest's sandboxed globals.
+const { floor, max, abs } = Math;
+
 /** A spherical product quadrature grid over the unit ball. */
 export interface BallGrid {
   /** Nodes in r and in cos θ (even). */
@@ -57,7 +60,7 @@ export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float6
       dp = (n * (x * p1 - p0)) / (x * x - 1);
       const dx = p1 / dp;
       x -= dx;
-      if (Math.abs(dx) < 1e-16) break;
+      if (abs(dx) < 1e-16) break;
     }
     nodes[n - 1 - i] = x;
     weights[n - 1 - i] = 2 / ((1 - x * x) * dp * dp);
@@ -86,7 +89,7 @@ export function ballGrid(gridSize: number): BallGrid {
     const wr = (radial.weights[ir] / 2) * r * r;
     for (let it = 0; it < nPolar; it++) {
       const ct = polar.nodes[it];
-      const st = Math.sqrt(Math.max(0, 1 - ct * ct));
+      const st = Math.sqrt(max(0, 1 - ct * ct));
       const wrt = wr * polar.weights[it] * dPhi;
       for (let ip = 0; ip < nAzimuth; ip++, p++) {
         const phi = (ip + 0.5) * dPhi;
@@ -171,7 +174,7 @@ export function sampleInto(
   const sxy = nx * ny;
   // Largest offset of a grid point from the centre, in voxels (the ball radius, nodes are inside it).
   let reach = 0;
-  for (let p = 0; p < nPoints; p++) reach = Math.max(reach, Math.abs(ox[p]), Math.abs(oy[p]), Math.abs(oz[p]));
+  for (let p = 0; p < nPoints; p++) reach = max(reach, abs(ox[p]), abs(oy[p]), abs(oz[p]));
   for (let t = 0; t < count; t++) {
     const atom = first + t;
     const cx = centresA[3 * atom] * inv, cy = centresA[3 * atom + 1] * inv, cz = centresA[3 * atom + 2] * inv;
@@ -210,7 +213,7 @@ export function sampleInto(
 
 /** Trilinear interpolation at continuous voxel index (x, y, z), voxels outside the volume read 0. */
 function trilinearZeroPadded(data: Float32Array, nx: number, ny: number, nz: number, x: number, y: number, z: number): number {
-  const i0 = Math.floor(x), j0 = Math.floor(y), k0 = Math.floor(z);
+  const i0 = floor(x), j0 = floor(y), k0 = floor(z);
   if (i0 < -1 || j0 < -1 || k0 < -1 || i0 >= nx || j0 >= ny || k0 >= nz) return 0;
   const fx = x - i0, fy = y - j0, fz = z - k0;
   const sxy = nx * ny;
