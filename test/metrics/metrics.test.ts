@@ -212,7 +212,7 @@ describe('rFactor', () => {
     expect(r.backgroundOffset).toBeCloseTo(0.05, 4);
     expect(r.calculated!.length).toBe(proj.length);
     // σ off the grid: still small, and the nearest grid σ is chosen.
-    const off = rFactor(particle, tilts, { sigmaGridA: [0.4, 0.55, 0.8] });
+    const off = rFactor(particle, tilts, { sigmaGridA: [0.4, 0.55, 0.8], searchProjections: 4 });
     expect(off.sigmaA).toBe(0.55);
     expect(off.rFactor).toBeLessThan(0.1);
     expect(off.rFactor).toBeGreaterThan(r.rFactor);
@@ -238,6 +238,7 @@ describe('rFactor', () => {
     expect(() => rFactor(particle, { ...tilts, anglesDeg: angles.slice(1) })).toThrow(/angle triples/);
     expect(() => rFactor(particle, { ...tilts, shape: [15, 64, 63] })).toThrow(/tilts.data/);
     expect(() => rFactor(particle, tilts, { sigmaGridA: [0] })).toThrow(/sigmaGridA/);
+    expect(() => rFactor(particle, tilts, { searchProjections: 0 })).toThrow(/searchProjections/);
     expect(() => rFactor(particle, tilts, { weightBySpecies: { Pt: 1 } })).toThrow(/'Fe'/);
   });
 });

@@ -7,7 +7,7 @@
 import { PannError } from '../core/errors';
 import { defaultVolumeShape } from '../core/frame';
 import { sortByZ } from '../core/elements';
-import type { AtomicModel, Shape3, TiltSeries } from '../core/types';
+import type { AtomicModel, EulerZYZDeg, Shape3, TiltSeries } from '../core/types';
 import { projectAtoms } from '../sim/project-atoms';
 import { checkModel } from './match';
 
@@ -21,6 +21,8 @@ export interface RFactorOptions {
   weightBySpecies?: Record<string, number>;
   /** Fit the constant background offset b (default true); false fixes b = 0. */
   fitBackground?: boolean;
+  /** Projections (evenly spaced) used to choose σ; the final fit uses all. Default 12. */
+  searchProjections?: number;
   /** Return the calculated projections at the best σ (default false). */
   returnCalculated?: boolean;
 }
@@ -33,7 +35,7 @@ export interface RFactorResult {
   backgroundOffset: number;
   /** Best atom σ in Å. */
   sigmaA: number;
-  /** R for every σ of the grid, in grid order. */
+  /** R for every σ of the grid, in grid order (on the σ-search subset of projections). */
   rBySigma: { sigmaA: number; rFactor: number }[];
   /** Calculated projections [nAngles, ny, nx] at the best σ, when requested. */
   calculated?: Float32Array;
@@ -90,51 +92,73 @@ export function rFactor(model: AtomicModel, tilts: TiltSeries, opts: RFactorOpti
   const m = tilts.data;
   let sumAbs = 0;
   for (let t = 0; t < m.length; t++) sumAbs += Math.abs(m[t]);
+  if (!Number.isFinite(sumAbs))
+    throw new PannError('VALUE', 'the measured projections contain non-finite values', {
+      field: 'tilts.data',
+    });
   if (!(sumAbs > 0))
     throw new PannError('VALUE', 'the measured projections are all zero: R is undefined', {
       field: 'tilts.data',
     });
 
-  let best: { r: number; w: number[]; b: number; sigma: number; calc: Float32Array } | null = null;
-  const rBySigma: { sigmaA: number; rFactor: number }[] = [];
-  for (const sigmaA of grid) {
+  // σ search on at most `searchProjections` evenly spaced projections (R varies smoothly with σ, and the
+  // projections of a tilt series are redundant for one scalar), then the final fit on all of them.
+  const searchProjections = opts.searchProjections ?? 12;
+  if (!(Number.isInteger(searchProjections) && searchProjections >= 1)) {
+    throw new PannError('OPTION', `searchProjections must be an integer ≥ 1, got ${searchProjections}`, {
+      field: 'searchProjections',
+    });
+  }
+  const nSearch = Math.min(na, searchProjections);
+  const searchIdx = Array.from({ length: nSearch }, (_, q) => Math.floor(((q + 0.5) * na) / nSearch));
+  const pix = ny * nx;
+  const searchData = new Float32Array(nSearch * pix);
+  searchIdx.forEach((t, q) => searchData.set(m.subarray(t * pix, (t + 1) * pix), q * pix));
+  const searchAngles = searchIdx.map((t) => tilts.anglesDeg[t]);
+  const evaluateAt = (sigmaA: number, data: Float32Array, angles: EulerZYZDeg[]) => {
     // Basis images: one per species with unit weight (or one with the fixed weights), then the fit.
-    const basis: Float32Array[] = fixed
-      ? [
-          projectAtoms(model, tilts.anglesDeg, {
-            detectorShape: [ny, nx],
-            pixelSizeA: tilts.pixelSizeA,
-            volumeShape,
-            weightBySpecies: fixed,
-            sigmaA,
-          }),
-        ]
-      : species.map((s) =>
-          projectAtoms(subset(model, s), tilts.anglesDeg, {
-            detectorShape: [ny, nx],
-            pixelSizeA: tilts.pixelSizeA,
-            volumeShape,
-            weightBySpecies: { [s]: 1 },
-            sigmaA,
-          }),
-        );
-    const { coef, b } = fitNonNegative(basis, m, fitBackground, !fixed);
-    const calc = new Float32Array(m.length);
+    const project = (mdl: AtomicModel, w: Record<string, number>) =>
+      projectAtoms(mdl, angles, {
+        detectorShape: [ny, nx],
+        pixelSizeA: tilts.pixelSizeA,
+        volumeShape,
+        weightBySpecies: w,
+        sigmaA,
+      });
+    const basis = fixed ? [project(model, fixed)] : species.map((s) => project(subset(model, s), { [s]: 1 }));
+    const { coef, b } = fitNonNegative(basis, data, fitBackground, !fixed);
+    const calc = new Float32Array(data.length);
     for (let q = 0; q < basis.length; q++) {
       const c = coef[q];
       if (c === 0) continue;
       const B = basis[q];
-      for (let t = 0; t < m.length; t++) calc[t] += c * B[t];
+      for (let t = 0; t < data.length; t++) calc[t] += c * B[t];
     }
-    let num = 0;
-    for (let t = 0; t < m.length; t++) {
+    let num = 0,
+      den = 0;
+    for (let t = 0; t < data.length; t++) {
       calc[t] += b;
-      num += Math.abs(m[t] - calc[t]);
+      num += Math.abs(data[t] - calc[t]);
+      den += Math.abs(data[t]);
     }
-    const r = num / sumAbs;
+    return { r: den > 0 ? num / den : Infinity, w: coef, b, calc };
+  };
+  const rBySigma: { sigmaA: number; rFactor: number }[] = [];
+  let bestSigma = grid[0],
+    bestR = Infinity;
+  for (const sigmaA of grid) {
+    const r =
+      nSearch === na
+        ? evaluateAt(sigmaA, m, tilts.anglesDeg).r
+        : evaluateAt(sigmaA, searchData, searchAngles).r;
     rBySigma.push({ sigmaA, rFactor: r });
-    if (!best || r < best.r) best = { r, w: coef, b, sigma: sigmaA, calc };
+    if (r < bestR) {
+      bestR = r;
+      bestSigma = sigmaA;
+    }
   }
+  const final = evaluateAt(bestSigma, m, tilts.anglesDeg);
+  const best = { r: final.r, w: final.w, b: final.b, sigma: bestSigma, calc: final.calc };
   const b = best!;
   const weightBySpecies: Record<string, number> = {};
   species.forEach((s, q) => (weightBySpecies[s] = fixed ? fixed[s] * b.w[0] : b.w[q]));
