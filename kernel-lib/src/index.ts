@@ -1,8 +1,30 @@
-/** @pann-aet/kernel — the public API a notebook imports (`import * as pann from '@pann-aet/kernel'`). */
+/**
+ * @pann-aet/kernel — the public API a notebook imports:
+ *
+ *   import * as pann from '@pann-aet/kernel';
+ *   const s = new pann.PipelineSession();
+ *
+ * Every stage is a plain (async) function with an options object whose fields carry their units;
+ * `PipelineSession` only keeps results by name. See docs/ and each module's doc comments.
+ */
 export * from './core/types';
 export * from './core/errors';
 export * from './core/rng';
 export * from './core/geometry';
 export * from './core/frame';
 export * from './core/elements';
-export { projectAtoms } from './sim/project-atoms';
+export * from './io';
+export * from './sim';
+export * from './recon';
+export * from './trace';
+export * from './classify';
+export * from './metrics';
+export * from './pipeline/run';
+export { runOnFiles, loadTiltSeries } from './pipeline/run-files';
+export type { RunFilesOptions, Summary } from './pipeline/run-files';
+export { runDemo } from './pipeline/demo';
+export type { DemoOptions, DemoReport } from './pipeline/demo';
+export { Session } from './session/session';
+export type { SessionMemory } from './session/session';
+export { PipelineSession } from './session/stages';
+export { validateDocument } from './schema/validate';

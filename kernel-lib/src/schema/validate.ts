@@ -32,7 +32,7 @@ function validator(name: SchemaName): ValidateFunction {
 }
 
 /** Throws a PannError listing every violation (JSON pointer + message) when `doc` does not match the schema. */
-export function validateDocument(name: SchemaName, doc: unknown, source = name): void {
+export function validateDocument(name: SchemaName, doc: unknown, source: string = name): void {
   const v = validator(name);
   if (!v(doc)) {
     const problems = (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` ('${(e.params as { additionalProperty: string }).additionalProperty}')` : ''}`);

@@ -1,0 +1,20 @@
+/** Human-readable summary of a `pann run` (printed on stderr). */
+import type { Summary } from '../pipeline/run-files';
+
+export function formatRunSummary(s: Summary): string {
+  const species = Object.entries(s.counts.bySpecies).map(([k, v]) => `${k} ${v}`).join(', ');
+  const times = Object.entries(s.stageTimesS).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ');
+  const lines = [
+    '',
+    `pann run: ${s.inputs.nAngles} projections of ${s.inputs.tiltShape[1]}×${s.inputs.tiltShape[2]} px at ${s.inputs.pixelSizeA} Å`,
+    `  atoms: ${s.counts.atoms} (${species || 'none'}) of ${s.counts.candidates} candidates, threshold ${s.threshold.toPrecision(3)}`,
+    `  R-factor: ${s.rFactor === null ? '—' : s.rFactor.toFixed(4)}`,
+    `  time: ${s.totalTimeS.toFixed(1)} s (${times})`,
+  ];
+  if (s.metrics) {
+    const m = s.metrics;
+    lines.push(`  vs truth: recovery ${(100 * m.recoveryRate).toFixed(1)} %, false positives ${(100 * m.falsePositiveRate).toFixed(1)} %, RMSE ${m.rmsePm.toFixed(1)} pm (${m.rmseShiftRemovedPm.toFixed(1)} pm shift removed), species ${(100 * m.speciesAccuracy).toFixed(1)} %`);
+  }
+  lines.push(`  outputs: ${Object.values(s.outputs).join(', ')}`, '');
+  return lines.join('\n');
+}

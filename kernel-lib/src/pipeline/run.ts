@@ -1,0 +1,109 @@
+/**
+ * The classical AET pipeline on an in-memory tilt series: (align) → reconstruct → (refine) → trace →
+ * select → classify → R-factor. Every stage is one pure stage function; this module only wires them in
+ * order, times them and forwards progress. `pann run` and the demo call it; notebooks call the stages
+ * one by one through the Session.
+ */
+import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/types';
+import { PannError, assertPositive } from '../core/errors';
+import { alignTiltSeries } from '../recon/align';
+import { reconstructDetailed, type ReconstructionMethod } from '../recon/reconstruct';
+import { traceAtoms, selectAtoms, autoThreshold, type TraceResult } from '../trace';
+import { classifyKMeans } from '../classify';
+import { rFactor } from '../metrics';
+import { StageTimer } from './timer';
+
+export type VolumeRefineMethod = 'none' | 'glare' | 'unet';
+export type ClassifyMethod = 'kmeans' | 'dast';
+export type AlignMethod = 'none' | 'centre-of-mass' | 'cross-correlation';
+
+/** Options of `runPipeline`; the JSON form is schema/pipeline-config.schema.json. */
+export interface PipelineOptions {
+  /** Element symbols in the particle, lightest to heaviest or any order (e.g. ['Fe', 'Pt']). Default ['Pt']. */
+  species?: string[];
+  /** Tilt-series pre-alignment. Default 'none' (simulated and published data sets come pre-aligned). */
+  align?: AlignMethod;
+  reconstruction?: { method?: ReconstructionMethod; iterations?: number; stepSize?: number; positivity?: boolean };
+  /** Volume refinement before tracing. Default 'none' until trained networks ship. */
+  refine?: VolumeRefineMethod;
+  trace?: { minSeparationA?: number; smoothingSigmaA?: number; threshold?: number | 'auto' };
+  /** Species classifier. Default 'kmeans'. */
+  classify?: ClassifyMethod;
+  /** Compute the R-factor of the final model against the tilt series. Default true. */
+  rFactor?: boolean;
+  /** Seed for every random choice. Default 0. */
+  seed?: number;
+  onProgress?: ProgressCallback;
+}
+
+export interface PipelineResult {
+  /** The tilt series after alignment (the input when align = 'none'). */
+  tilts: TiltSeries;
+  reconstruction: Volume;
+  /** Per-iteration projection error of the reconstruction. */
+  reconstructionErrorHistory: number[];
+  /** The refined volume (the reconstruction itself when refine = 'none'). */
+  refined: Volume;
+  /** Every traced candidate with its scores. */
+  trace: TraceResult;
+  /** The peak threshold used (volume units). */
+  threshold: number;
+  /** The final atomic model with species (and class probabilities). */
+  atoms: AtomicModel;
+  rFactor: number | null;
+  /** Wall time per stage in s. */
+  stageTimesS: Record<string, number>;
+}
+
+/** Runs every stage on `tilts` (see `PipelineOptions` for the defaults). */
+export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {}): Promise<PipelineResult> {
+  assertPositive(tilts.pixelSizeA, 'pixelSizeA (Å)');
+  const species = opts.species ?? ['Pt'];
+  const timer = new StageTimer();
+  const onProgress = opts.onProgress;
+
+  let aligned = tilts;
+  const align = opts.align ?? 'none';
+  if (align !== 'none') {
+    aligned = await timer.time('align', async () => (await alignTiltSeries(tilts, { method: align, onProgress })).tilts);
+  }
+
+  const recon = await timer.time('reconstruct', () => reconstructDetailed(aligned, { ...opts.reconstruction, onProgress }));
+
+  const refine = opts.refine ?? 'none';
+  if (refine !== 'none') {
+    throw new PannError('OPTION', `refine '${refine}' needs trained network weights, which do not ship yet; use refine 'none'`, { field: 'refine' });
+  }
+  const refined = recon.volume;
+
+  const trace = await timer.time('trace', () =>
+    traceAtoms(refined, { minSeparationA: opts.trace?.minSeparationA, smoothingSigmaA: opts.trace?.smoothingSigmaA, onProgress }),
+  );
+  const t = opts.trace?.threshold;
+  const threshold = t === undefined || t === 'auto' ? autoThreshold(trace) : t;
+  const traced = selectAtoms(trace, { threshold });
+
+  const method = opts.classify ?? 'kmeans';
+  if (method !== 'kmeans') {
+    throw new PannError('OPTION', `classify '${method}' needs trained DAST weights, which do not ship yet; use classify 'kmeans'`, { field: 'classify' });
+  }
+  const atoms = await timer.time('classify', () =>
+    traced.species.length === 0 ? traced : classifyKMeans(traced, refined, { species, seed: opts.seed ?? 0 }),
+  );
+
+  let r: number | null = null;
+  if (opts.rFactor !== false && atoms.species.length > 0) {
+    r = await timer.time('rFactor', () => rFactor(atoms, aligned, { volumeShape: recon.volume.shape }).rFactor);
+  }
+  return {
+    tilts: aligned,
+    reconstruction: recon.volume,
+    reconstructionErrorHistory: recon.errorHistory,
+    refined,
+    trace,
+    threshold,
+    atoms,
+    rFactor: r,
+    stageTimesS: timer.stageTimesS,
+  };
+}

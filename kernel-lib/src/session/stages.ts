@@ -1,0 +1,92 @@
+/**
+ * Stage methods on a Session for notebooks: each one calls the pure stage function on earlier results
+ * (looked up by name) and stores its output under a name, so a notebook reads
+ *
+ *   const s = new pann.PipelineSession();
+ *   await s.simulate({ preset: 'fept-lowdose', totalDoseEPerA2: 1e4, seed: 0 });   // 'tilts', 'truth'
+ *   await s.reconstruct();                                                        // 'reconstruction'
+ *   await s.trace();  s.select({ threshold: 'auto' });                            // 'trace', 'atoms'
+ *   s.classify({ species: ['Fe', 'Pt'] });                                        // 'classified'
+ *   s.evaluate();                                                                 // 'metrics'
+ *
+ * No science happens here: options go straight to the stage functions, whose docs give their units.
+ */
+import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/types';
+import { PannError } from '../core/errors';
+import { Session } from './session';
+import { simulate, type SimulateOptions, type SimulationResult } from '../sim';
+import { alignTiltSeries } from '../recon/align';
+import { reconstructDetailed, type ReconstructOptions } from '../recon/reconstruct';
+import { traceAtoms, selectAtoms, autoThreshold, type TraceOptions, type TraceResult, type SelectOptions } from '../trace';
+import { classifyKMeans, type KMeansClassifyOptions } from '../classify';
+import { evaluate, rFactor, type EvaluateOptions, type EvaluationMetrics, type RFactorResult } from '../metrics';
+
+export class PipelineSession extends Session {
+  /** Progress callback used by every stage that takes one (e.g. a notebook progress bar). */
+  onProgress?: ProgressCallback;
+
+  constructor(opts: { onProgress?: ProgressCallback } = {}) {
+    super();
+    this.onProgress = opts.onProgress;
+  }
+
+  /** Simulates a particle and its tilt series → 'tilts', 'truth' (and 'atomicVolume' when asked for). */
+  async simulate(opts: SimulateOptions = {}): Promise<SimulationResult> {
+    const sim = await simulate({ onProgress: this.onProgress, ...opts });
+    this.set('tilts', sim.tilts);
+    this.set('truth', sim.truth);
+    if (sim.atomicVolume) this.set('atomicVolume', sim.atomicVolume);
+    return sim;
+  }
+
+  /** Pre-aligns 'tilts' in place of the stored series → 'tilts' (the original is kept as 'tiltsUnaligned'). */
+  async align(opts: { method?: 'centre-of-mass' | 'cross-correlation' } = {}): Promise<TiltSeries> {
+    const raw = this.tilts();
+    const res = await alignTiltSeries(raw, { method: opts.method ?? 'cross-correlation', onProgress: this.onProgress });
+    this.set('tiltsUnaligned', raw);
+    return this.set('tilts', res.tilts);
+  }
+
+  /** Reconstructs 'tilts' → 'reconstruction' (per-iteration error in 'reconstructionErrors'). */
+  async reconstruct(opts: Omit<ReconstructOptions, 'onProgress'> = {}, input = 'tilts'): Promise<Volume> {
+    const res = await reconstructDetailed(this.tilts(input), { ...opts, onProgress: this.onProgress });
+    this.set('reconstructionErrors', res.errorHistory);
+    return this.set('reconstruction', res.volume);
+  }
+
+  /** Refines a volume with a trained network → 'refined'. */
+  async refine(opts: { method?: 'glare' | 'unet' | 'none' } = {}): Promise<Volume> {
+    const method = opts.method ?? 'none';
+    if (method === 'none') return this.set('refined', this.volume('reconstruction'));
+    throw new PannError('OPTION', `refine '${method}' needs trained weights, which do not ship yet`, { field: 'method' });
+  }
+
+  /** Traces every candidate in a volume (default: 'refined', else 'reconstruction') → 'trace'. */
+  async trace(opts: Omit<TraceOptions, 'onProgress'> = {}, input?: string): Promise<TraceResult> {
+    return this.set('trace', await traceAtoms(this.volume(input), { ...opts, onProgress: this.onProgress }));
+  }
+
+  /** Chooses atoms among the traced candidates by threshold (no new search) → 'atoms'. */
+  select(opts: Omit<SelectOptions, 'threshold'> & { threshold?: number | 'auto' } = {}): AtomicModel {
+    const trace = this.get<TraceResult>('trace');
+    const threshold = opts.threshold === undefined || opts.threshold === 'auto' ? autoThreshold(trace, { score: opts.score }) : opts.threshold;
+    return this.set('atoms', selectAtoms(trace, { ...opts, threshold }));
+  }
+
+  /** Assigns species to 'atoms' from the volume they were traced in → 'classified'. */
+  classify(opts: KMeansClassifyOptions & { method?: 'kmeans' | 'dast' }, input = 'atoms', volume?: string): AtomicModel {
+    if ((opts.method ?? 'kmeans') !== 'kmeans') throw new PannError('OPTION', `classify '${opts.method}' needs trained DAST weights, which do not ship yet`, { field: 'method' });
+    return this.set('classified', classifyKMeans(this.atoms(input), this.volume(volume), opts));
+  }
+
+  /** Compares a model (default 'classified', else 'atoms') with 'truth' → 'metrics'. */
+  evaluate(opts: EvaluateOptions = {}, input?: string): EvaluationMetrics {
+    return this.set('metrics', evaluate(this.atoms(input), this.atoms('truth'), opts));
+  }
+
+  /** R-factor of a model (default 'classified', else 'atoms') against 'tilts' → 'rFactor'. */
+  rFactor(input?: string): RFactorResult {
+    const vol = this.has('reconstruction') ? this.volume('reconstruction') : undefined;
+    return this.set('rFactor', rFactor(this.atoms(input), this.tilts(), { volumeShape: vol?.shape }));
+  }
+}
