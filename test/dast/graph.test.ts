@@ -1,4 +1,9 @@
-import { buildAtomGraph, edgeFeatureNames, edgeFeatures, type AtomGraph } from '../../kernel-lib/src/classify/dast/graph';
+import {
+  buildAtomGraph,
+  edgeFeatureNames,
+  edgeFeatures,
+  type AtomGraph,
+} from '../../kernel-lib/src/classify/dast/graph';
 import { PannError } from '../../kernel-lib/src/core/errors';
 import { createRng } from '../../kernel-lib/src/core/rng';
 
@@ -7,20 +12,32 @@ function lattice(a: number, cells: number, basis: number[][]): Float64Array {
   const out: number[] = [];
   for (let k = 0; k < cells; k++)
     for (let j = 0; j < cells; j++)
-      for (let i = 0; i < cells; i++) for (const b of basis) out.push((i + b[0]) * a, (j + b[1]) * a, (k + b[2]) * a);
+      for (let i = 0; i < cells; i++)
+        for (const b of basis) out.push((i + b[0]) * a, (j + b[1]) * a, (k + b[2]) * a);
   return Float64Array.from(out);
 }
-const FCC = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
-const BCC = [[0, 0, 0], [0.5, 0.5, 0.5]];
+const FCC = [
+  [0, 0, 0],
+  [0.5, 0.5, 0],
+  [0.5, 0, 0.5],
+  [0, 0.5, 0.5],
+];
+const BCC = [
+  [0, 0, 0],
+  [0.5, 0.5, 0.5],
+];
 
-const degreeIn = (g: AtomGraph) => Array.from({ length: g.nAtoms }, (_, i) => g.dstOffsets[i + 1] - g.dstOffsets[i]);
+const degreeIn = (g: AtomGraph) =>
+  Array.from({ length: g.nAtoms }, (_, i) => g.dstOffsets[i + 1] - g.dstOffsets[i]);
 
 /** Atoms at least `margin` Å from every face of the bounding box. */
 function interior(pos: Float64Array, margin: number): number[] {
   const n = pos.length / 3;
   const lo = [0, 1, 2].map((a) => Math.min(...Array.from({ length: n }, (_, i) => pos[3 * i + a])));
   const hi = [0, 1, 2].map((a) => Math.max(...Array.from({ length: n }, (_, i) => pos[3 * i + a])));
-  return Array.from({ length: n }, (_, i) => i).filter((i) => [0, 1, 2].every((a) => pos[3 * i + a] - lo[a] >= margin && hi[a] - pos[3 * i + a] >= margin));
+  return Array.from({ length: n }, (_, i) => i).filter((i) =>
+    [0, 1, 2].every((a) => pos[3 * i + a] - lo[a] >= margin && hi[a] - pos[3 * i + a] >= margin),
+  );
 }
 
 function edgeSet(g: AtomGraph): Set<string> {
@@ -29,15 +46,24 @@ function edgeSet(g: AtomGraph): Set<string> {
 
 /** No self-loops; sorted by dst then distance; CSR offsets consistent; distances and unit directions match the positions. */
 function checkStructure(g: AtomGraph, pos: Float64Array): void {
-  let selfLoops = 0, unsorted = 0, maxDistRel = 0, maxDirErr = 0;
+  let selfLoops = 0,
+    unsorted = 0,
+    maxDistRel = 0,
+    maxDirErr = 0;
   for (let e = 0; e < g.src.length; e++) {
-    const s = g.src[e], d = g.dst[e];
+    const s = g.src[e],
+      d = g.dst[e];
     if (s === d) selfLoops++;
-    if (e > 0 && (g.dst[e] < g.dst[e - 1] || (g.dst[e] === g.dst[e - 1] && g.distanceA[e] < g.distanceA[e - 1]))) unsorted++;
+    if (
+      e > 0 &&
+      (g.dst[e] < g.dst[e - 1] || (g.dst[e] === g.dst[e - 1] && g.distanceA[e] < g.distanceA[e - 1]))
+    )
+      unsorted++;
     const v = [0, 1, 2].map((a) => pos[3 * s + a] - pos[3 * d + a]);
     const dist = Math.hypot(v[0], v[1], v[2]);
     maxDistRel = Math.max(maxDistRel, Math.abs(g.distanceA[e] - dist) / dist);
-    for (let a = 0; a < 3; a++) maxDirErr = Math.max(maxDirErr, Math.abs(g.direction[3 * e + a] - v[a] / dist));
+    for (let a = 0; a < 3; a++)
+      maxDirErr = Math.max(maxDirErr, Math.abs(g.direction[3 * e + a] - v[a] / dist));
   }
   expect(selfLoops).toBe(0);
   expect(unsorted).toBe(0);
@@ -46,7 +72,8 @@ function checkStructure(g: AtomGraph, pos: Float64Array): void {
   expect(g.dstOffsets[0]).toBe(0);
   expect(g.dstOffsets[g.nAtoms]).toBe(g.src.length);
   for (let i = 0; i < g.nAtoms; i++) {
-    for (let e = g.dstOffsets[i]; e < g.dstOffsets[i + 1]; e++) if (g.dst[e] !== i) throw new Error(`edge ${e} outside the CSR range of atom ${i}`);
+    for (let e = g.dstOffsets[i]; e < g.dstOffsets[i + 1]; e++)
+      if (g.dst[e] !== i) throw new Error(`edge ${e} outside the CSR range of atom ${i}`);
   }
 }
 
@@ -95,7 +122,11 @@ describe('buildAtomGraph, radius mode', () => {
     for (let i = 0; i < n; i++)
       for (let j = 0; j < n; j++) {
         if (i === j) continue;
-        const d = Math.hypot(pos[3 * i] - pos[3 * j], pos[3 * i + 1] - pos[3 * j + 1], pos[3 * i + 2] - pos[3 * j + 2]);
+        const d = Math.hypot(
+          pos[3 * i] - pos[3 * j],
+          pos[3 * i + 1] - pos[3 * j + 1],
+          pos[3 * i + 2] - pos[3 * j + 2],
+        );
         if (d <= cutoff) expected.add(`${j}>${i}`);
       }
     expect(edgeSet(g)).toEqual(expected);
@@ -109,7 +140,9 @@ describe('buildAtomGraph, k-NN mode', () => {
     const rng = createRng(9);
     const n = 500;
     // A dense cluster plus a few far outliers, so rings must grow for some atoms.
-    const pos = Float64Array.from({ length: 3 * n }, (_, i) => (i < 3 * (n - 5) ? 20 * rng.uniform() : 200 * rng.uniform()));
+    const pos = Float64Array.from({ length: 3 * n }, (_, i) =>
+      i < 3 * (n - 5) ? 20 * rng.uniform() : 200 * rng.uniform(),
+    );
     for (const k of [1, 6, 16]) {
       const g = buildAtomGraph(pos, { k });
       expect(degreeIn(g).every((d) => d === k)).toBe(true);
@@ -117,7 +150,14 @@ describe('buildAtomGraph, k-NN mode', () => {
       for (let i = 0; i < n; i++) {
         const order = Array.from({ length: n }, (_, j) => j)
           .filter((j) => j !== i)
-          .map((j) => ({ j, d: Math.hypot(pos[3 * i] - pos[3 * j], pos[3 * i + 1] - pos[3 * j + 1], pos[3 * i + 2] - pos[3 * j + 2]) }))
+          .map((j) => ({
+            j,
+            d: Math.hypot(
+              pos[3 * i] - pos[3 * j],
+              pos[3 * i + 1] - pos[3 * j + 1],
+              pos[3 * i + 2] - pos[3 * j + 2],
+            ),
+          }))
           .sort((x, y) => x.d - y.d || x.j - y.j)
           .slice(0, k)
           .map((x) => x.j);
@@ -157,14 +197,16 @@ describe('edgeFeatures', () => {
   test('Gaussian radial basis of the distance plus the direction', () => {
     const pos = new Float64Array([0, 0, 0, 1.2, 0, 0, 0, 2.4, 0]);
     const g = buildAtomGraph(pos, { cutoffA: 3 });
-    const nRbf = 11, cutoffA = 6; // centres every 0.6 Å
+    const nRbf = 11,
+      cutoffA = 6; // centres every 0.6 Å
     const f = edgeFeatures(g, { nRbf, cutoffA });
     const width = nRbf + 3;
     expect(f.length).toBe(g.src.length * width);
     expect(edgeFeatureNames(nRbf)).toHaveLength(width);
     for (let e = 0; e < g.src.length; e++) {
       const d = g.distanceA[e];
-      for (let b = 0; b < nRbf; b++) expect(f[e * width + b]).toBeCloseTo(Math.exp(-0.5 * ((d - 0.6 * b) / 0.6) ** 2), 6);
+      for (let b = 0; b < nRbf; b++)
+        expect(f[e * width + b]).toBeCloseTo(Math.exp(-0.5 * ((d - 0.6 * b) / 0.6) ** 2), 6);
       // The basis peaks at the centre nearest the distance (1.2 Å → 2; 2.4 Å → 4; √(1.2² + 2.4²) ≈ 2.68 Å → 4).
       const row = Array.from(f.subarray(e * width, e * width + nRbf));
       expect(row.indexOf(Math.max(...row))).toBe(Math.round(d / 0.6));

@@ -1,14 +1,23 @@
-import { ballGrid, gaussLegendre, sampleLocalDensity } from '../../kernel-lib/src/classify/dast/local-density';
+import {
+  ballGrid,
+  gaussLegendre,
+  sampleLocalDensity,
+} from '../../kernel-lib/src/classify/dast/local-density';
 import { PannError } from '../../kernel-lib/src/core/errors';
 import type { Volume } from '../../kernel-lib/src/core/types';
 
 /** A volume whose value is a given function of the voxel-centre position (Å). */
-function volumeOf(shape: [number, number, number], voxelSizeA: number, f: (x: number, y: number, z: number) => number): Volume {
+function volumeOf(
+  shape: [number, number, number],
+  voxelSizeA: number,
+  f: (x: number, y: number, z: number) => number,
+): Volume {
   const [nz, ny, nx] = shape;
   const data = new Float32Array(nz * ny * nx);
   for (let k = 0; k < nz; k++)
     for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) data[(k * ny + j) * nx + i] = f(i * voxelSizeA, j * voxelSizeA, k * voxelSizeA);
+      for (let i = 0; i < nx; i++)
+        data[(k * ny + j) * nx + i] = f(i * voxelSizeA, j * voxelSizeA, k * voxelSizeA);
   return { data, shape, voxelSizeA };
 }
 
@@ -59,7 +68,9 @@ describe('sampleLocalDensity', () => {
     let maxErr = 0;
     for (let a = 0; a < 2; a++) {
       for (let p = 0; p < grid.count; p++) {
-        const x = centres[3 * a] + grid.x[p] * radiusA, y = centres[3 * a + 1] + grid.y[p] * radiusA, z = centres[3 * a + 2] + grid.z[p] * radiusA;
+        const x = centres[3 * a] + grid.x[p] * radiusA,
+          y = centres[3 * a + 1] + grid.y[p] * radiusA,
+          z = centres[3 * a + 2] + grid.z[p] * radiusA;
         maxErr = Math.max(maxErr, Math.abs(samples[a * grid.count + p] - f(x, y, z)));
       }
     }
@@ -82,8 +93,14 @@ describe('sampleLocalDensity', () => {
 
   test('bad input names the problem', () => {
     const vol = volumeOf([4, 4, 4], 1, () => 0);
-    expect(() => sampleLocalDensity(vol, new Float64Array(4), { radiusA: 1, gridSize: 4 })).toThrow(/centresA/);
-    expect(() => sampleLocalDensity(vol, new Float64Array(3), { radiusA: -1, gridSize: 4 })).toThrow(/radiusA/);
-    expect(() => sampleLocalDensity({ ...vol, shape: [4, 4, 5] }, new Float64Array(3), { radiusA: 1, gridSize: 4 })).toThrow(/shape/);
+    expect(() => sampleLocalDensity(vol, new Float64Array(4), { radiusA: 1, gridSize: 4 })).toThrow(
+      /centresA/,
+    );
+    expect(() => sampleLocalDensity(vol, new Float64Array(3), { radiusA: -1, gridSize: 4 })).toThrow(
+      /radiusA/,
+    );
+    expect(() =>
+      sampleLocalDensity({ ...vol, shape: [4, 4, 5] }, new Float64Array(3), { radiusA: 1, gridSize: 4 }),
+    ).toThrow(/shape/);
   });
 });

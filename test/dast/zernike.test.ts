@@ -1,5 +1,10 @@
 import { ballGrid, sampleLocalDensity } from '../../kernel-lib/src/classify/dast/local-density';
-import { evaluateZernike, minimumGridSize, zernikeIndex, zernikeMomentIndex } from '../../kernel-lib/src/classify/dast/zernike-basis';
+import {
+  evaluateZernike,
+  minimumGridSize,
+  zernikeIndex,
+  zernikeMomentIndex,
+} from '../../kernel-lib/src/classify/dast/zernike-basis';
 import {
   zernikeDescriptorLength,
   zernikeDescriptorNames,
@@ -24,7 +29,11 @@ function sampleFunction(gridSize: number, f: (x: number, y: number, z: number) =
 }
 
 /** A volume that is a sum of isotropic Gaussians (centres Å, amplitude, sigma Å), evaluated analytically per voxel. */
-function gaussianVolume(shape: [number, number, number], voxelSizeA: number, blobs: Array<{ c: number[]; amp: number; sigmaA: number }>): Volume {
+function gaussianVolume(
+  shape: [number, number, number],
+  voxelSizeA: number,
+  blobs: Array<{ c: number[]; amp: number; sigmaA: number }>,
+): Volume {
   const [nz, ny, nx] = shape;
   const data = new Float32Array(nz * ny * nx);
   for (let k = 0; k < nz; k++)
@@ -32,7 +41,8 @@ function gaussianVolume(shape: [number, number, number], voxelSizeA: number, blo
       for (let i = 0; i < nx; i++) {
         let v = 0;
         for (const b of blobs) {
-          const d2 = (i * voxelSizeA - b.c[0]) ** 2 + (j * voxelSizeA - b.c[1]) ** 2 + (k * voxelSizeA - b.c[2]) ** 2;
+          const d2 =
+            (i * voxelSizeA - b.c[0]) ** 2 + (j * voxelSizeA - b.c[1]) ** 2 + (k * voxelSizeA - b.c[2]) ** 2;
           v += b.amp * Math.exp(-d2 / (2 * b.sigmaA ** 2));
         }
         data[(k * ny + j) * nx + i] = v;
@@ -42,7 +52,8 @@ function gaussianVolume(shape: [number, number, number], voxelSizeA: number, blo
 
 const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 const relL2 = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < a.length; i++) {
     num += (a[i] - b[i]) ** 2;
     den += b[i] ** 2;
@@ -56,8 +67,15 @@ describe('Zernike basis', () => {
     expected.forEach((len, n) => expect(zernikeDescriptorLength(n)).toBe(len));
     expect(zernikeIndex(10).count).toBe(286); // = C(13, 3): the basis spans all polynomials of degree ≤ 10
     expect(zernikeDescriptorNames(4)).toEqual([
-      'zernike_n0_l0', 'zernike_n1_l1', 'zernike_n2_l0', 'zernike_n2_l2', 'zernike_n3_l1', 'zernike_n3_l3',
-      'zernike_n4_l0', 'zernike_n4_l2', 'zernike_n4_l4',
+      'zernike_n0_l0',
+      'zernike_n1_l1',
+      'zernike_n2_l0',
+      'zernike_n2_l2',
+      'zernike_n3_l1',
+      'zernike_n3_l3',
+      'zernike_n4_l0',
+      'zernike_n4_l2',
+      'zernike_n4_l4',
     ]);
   });
 
@@ -67,17 +85,30 @@ describe('Zernike basis', () => {
     const closed: Array<[number, number, number, (x: number, y: number, z: number) => number]> = [
       [0, 0, 0, () => Math.sqrt(3 / (4 * Math.PI))],
       [1, 1, 0, (x, y, z) => Math.sqrt(5) * Math.sqrt(3 / (4 * Math.PI)) * z],
-      [2, 0, 0, (x, y, z) => (Math.sqrt(7) * (5 * (x * x + y * y + z * z) - 3)) / 2 * Math.sqrt(1 / (4 * Math.PI))],
-      [3, 1, 0, (x, y, z) => ((3 * (7 * (x * x + y * y + z * z) - 5)) / 2) * Math.sqrt(3 / (4 * Math.PI)) * z],
+      [
+        2,
+        0,
+        0,
+        (x, y, z) => ((Math.sqrt(7) * (5 * (x * x + y * y + z * z) - 3)) / 2) * Math.sqrt(1 / (4 * Math.PI)),
+      ],
+      [
+        3,
+        1,
+        0,
+        (x, y, z) => ((3 * (7 * (x * x + y * y + z * z) - 5)) / 2) * Math.sqrt(3 / (4 * Math.PI)) * z,
+      ],
       [2, 2, 2, (x, y) => Math.sqrt(7) * 0.25 * Math.sqrt(15 / Math.PI) * (x * x - y * y)],
       [2, 2, -2, (x, y) => Math.sqrt(7) * 0.5 * Math.sqrt(15 / Math.PI) * x * y],
       [3, 3, 3, (x, y) => Math.sqrt(9) * 0.25 * Math.sqrt(35 / (2 * Math.PI)) * x * (x * x - 3 * y * y)],
     ];
     for (let t = 0; t < 20; t++) {
-      const x = 2 * rng.uniform() - 1, y = 2 * rng.uniform() - 1, z = 2 * rng.uniform() - 1;
+      const x = 2 * rng.uniform() - 1,
+        y = 2 * rng.uniform() - 1,
+        z = 2 * rng.uniform() - 1;
       if (x * x + y * y + z * z > 1) continue;
       evaluateZernike(ORDER, x, y, z, v);
-      for (const [n, l, m, f] of closed) expect(v[zernikeMomentIndex(ORDER, n, l, m)]).toBeCloseTo(f(x, y, z), 12);
+      for (const [n, l, m, f] of closed)
+        expect(v[zernikeMomentIndex(ORDER, n, l, m)]).toBeCloseTo(f(x, y, z), 12);
     }
   });
 
@@ -95,8 +126,11 @@ describe('Zernike basis', () => {
       }
     }
     let err = 0;
-    for (let i = 0; i < M; i++) for (let j = 0; j <= i; j++) err = Math.max(err, Math.abs(gram[i * M + j] - (i === j ? 1 : 0)));
-    console.log(`Gram matrix of Z_nl^m up to N=${ORDER} on the ${GRID}-node ball grid (${grid.count} points): max |G − I| = ${err.toExponential(2)}`);
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j <= i; j++) err = Math.max(err, Math.abs(gram[i * M + j] - (i === j ? 1 : 0)));
+    console.log(
+      `Gram matrix of Z_nl^m up to N=${ORDER} on the ${GRID}-node ball grid (${grid.count} points): max |G − I| = ${err.toExponential(2)}`,
+    );
     expect(err).toBeLessThan(1e-12);
   });
 
@@ -111,27 +145,39 @@ describe('Zernike basis', () => {
     }
     const moments = zernikeMoments(samples, M, { order: ORDER, gridSize: GRID });
     let err = 0;
-    for (let i = 0; i < M; i++) for (let j = 0; j < M; j++) err = Math.max(err, Math.abs(moments[i * M + j] - (i === j ? 1 : 0)));
-    console.log(`moments of the sampled basis functions: max |M − I| = ${err.toExponential(2)} (Float32 samples)`);
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < M; j++) err = Math.max(err, Math.abs(moments[i * M + j] - (i === j ? 1 : 0)));
+    console.log(
+      `moments of the sampled basis functions: max |M − I| = ${err.toExponential(2)} (Float32 samples)`,
+    );
     expect(err).toBeLessThan(1e-6);
   });
 
   test('a grid too coarse for the order is refused', () => {
-    expect(() => zernikeMoments(new Float32Array(2 * 8 ** 3), 1, { order: 10, gridSize: 8 })).toThrow(PannError);
+    expect(() => zernikeMoments(new Float32Array(2 * 8 ** 3), 1, { order: 10, gridSize: 8 })).toThrow(
+      PannError,
+    );
   });
 });
 
 describe('(b) moments of known functions', () => {
   test('constant density in the ball (a constant volume): only Ω_00 = √(4π/3)', () => {
     const vol: Volume = { data: new Float32Array(30 ** 3).fill(1), shape: [30, 30, 30], voxelSizeA: 0.3 };
-    const samples = sampleLocalDensity(vol, new Float64Array([4.41, 4.57, 4.33]), { radiusA: 1.3, gridSize: GRID });
+    const samples = sampleLocalDensity(vol, new Float64Array([4.41, 4.57, 4.33]), {
+      radiusA: 1.3,
+      gridSize: GRID,
+    });
     const om = zernikeMoments(samples, 1, { order: ORDER, gridSize: GRID });
     expect(om[0]).toBeCloseTo(Math.sqrt((4 * Math.PI) / 3), 6);
     expect(maxAbs(om.subarray(1))).toBeLessThan(1e-6);
   });
 
   test('f = r²: Ω_00 = √(12π)/5, Ω_200 = √(4π)·√7·2/35, everything else 0', () => {
-    const om = zernikeMoments(sampleFunction(GRID, (x, y, z) => x * x + y * y + z * z), 1, { order: ORDER, gridSize: GRID });
+    const om = zernikeMoments(
+      sampleFunction(GRID, (x, y, z) => x * x + y * y + z * z),
+      1,
+      { order: ORDER, gridSize: GRID },
+    );
     const i200 = zernikeMomentIndex(ORDER, 2, 0, 0);
     expect(om[0]).toBeCloseTo(Math.sqrt(12 * Math.PI) / 5, 6);
     expect(om[i200]).toBeCloseTo((Math.sqrt(4 * Math.PI) * Math.sqrt(7) * 2) / 35, 6);
@@ -142,7 +188,12 @@ describe('(b) moments of known functions', () => {
   test('f = a single basis function (closed form) returns that moment ≈ 1 and the others ≈ 0', () => {
     const cases: Array<[number, number, number, (x: number, y: number, z: number) => number]> = [
       [2, 2, 2, (x, y) => Math.sqrt(7) * 0.25 * Math.sqrt(15 / Math.PI) * (x * x - y * y)],
-      [3, 1, 0, (x, y, z) => ((3 * (7 * (x * x + y * y + z * z) - 5)) / 2) * Math.sqrt(3 / (4 * Math.PI)) * z],
+      [
+        3,
+        1,
+        0,
+        (x, y, z) => ((3 * (7 * (x * x + y * y + z * z) - 5)) / 2) * Math.sqrt(3 / (4 * Math.PI)) * z,
+      ],
     ];
     for (const [n, l, m, f] of cases) {
       const om = zernikeMoments(sampleFunction(GRID, f), 1, { order: ORDER, gridSize: GRID });
@@ -157,7 +208,9 @@ describe('(b) moments of known functions', () => {
   });
 
   test('isotropic Gaussian atom in a volume: Ω_00 matches the radial integral; all l > 0 invariants vanish (sampling is centred)', () => {
-    const voxel = 0.15, sigmaA = 0.5, radiusA = 1.3;
+    const voxel = 0.15,
+      sigmaA = 0.5,
+      radiusA = 1.3;
     const centre = [4.07, 3.93, 4.11];
     const vol = gaussianVolume([56, 56, 56], voxel, [{ c: centre, amp: 1, sigmaA }]);
     const { values } = zernikeDescriptors(vol, new Float64Array(centre), { radiusA, order: ORDER });
@@ -172,18 +225,26 @@ describe('(b) moments of known functions', () => {
     const relErr00 = Math.abs(values[0] - omega00) / omega00;
     const pairs = zernikeIndex(ORDER).pairs;
     const lPositive = Math.max(...pairs.map((p, i) => (p.l > 0 ? values[i] : 0)));
-    console.log(`Gaussian atom (σ ${sigmaA} Å, voxel ${voxel} Å): Ω_00 relative error ${relErr00.toExponential(2)}, max l>0 invariant / Ω_00 = ${(lPositive / omega00).toExponential(2)}`);
+    console.log(
+      `Gaussian atom (σ ${sigmaA} Å, voxel ${voxel} Å): Ω_00 relative error ${relErr00.toExponential(2)}, max l>0 invariant / Ω_00 = ${(lPositive / omega00).toExponential(2)}`,
+    );
     expect(relErr00).toBeLessThan(0.01);
     expect(lPositive / omega00).toBeLessThan(0.01);
     // Sampling half a voxel off centre must show up as an l = 1 moment far above that level.
-    const off = zernikeDescriptors(vol, new Float64Array([centre[0] + voxel / 2, centre[1], centre[2]]), { radiusA, order: ORDER });
-    expect(off.values[zernikeDescriptorNames(ORDER).indexOf('zernike_n1_l1')] / omega00).toBeGreaterThan(0.05);
+    const off = zernikeDescriptors(vol, new Float64Array([centre[0] + voxel / 2, centre[1], centre[2]]), {
+      radiusA,
+      order: ORDER,
+    });
+    expect(off.values[zernikeDescriptorNames(ORDER).indexOf('zernike_n1_l1')] / omega00).toBeGreaterThan(
+      0.05,
+    );
   });
 });
 
 describe('(c) rotation invariance', () => {
   test('descriptors of an anisotropic density and of its analytic ZYZ rotation agree; raw moments do not', () => {
-    const voxel = 0.3, radiusA = 1.3;
+    const voxel = 0.3,
+      radiusA = 1.3;
     const centre = [4.5, 4.5, 4.5];
     const offsets = [
       { o: [0, 0, 0], amp: 1, sigmaA: 0.45 },
@@ -196,7 +257,13 @@ describe('(c) rotation invariance', () => {
         [30, 30, 30],
         voxel,
         offsets.map(({ o, amp, sigmaA }) => {
-          const r = R ? [R[0] * o[0] + R[1] * o[1] + R[2] * o[2], R[3] * o[0] + R[4] * o[1] + R[5] * o[2], R[6] * o[0] + R[7] * o[1] + R[8] * o[2]] : o;
+          const r = R
+            ? [
+                R[0] * o[0] + R[1] * o[1] + R[2] * o[2],
+                R[3] * o[0] + R[4] * o[1] + R[5] * o[2],
+                R[6] * o[0] + R[7] * o[1] + R[8] * o[2],
+              ]
+            : o;
           return { c: [centre[0] + r[0], centre[1] + r[1], centre[2] + r[2]], amp, sigmaA };
         }),
       );
@@ -206,9 +273,14 @@ describe('(c) rotation invariance', () => {
     const f0 = zernikeDescriptors(base, pos, opts).values;
     const m0 = zernikeMoments(sampleLocalDensity(base, pos, opts), 1, opts);
     const rng = createRng(2026);
-    let worstInvariant = 0, smallestRaw = Infinity;
+    let worstInvariant = 0,
+      smallestRaw = Infinity;
     for (let t = 0; t < 3; t++) {
-      const angles: [number, number, number] = [360 * rng.uniform(), (Math.acos(2 * rng.uniform() - 1) * 180) / Math.PI, 360 * rng.uniform()];
+      const angles: [number, number, number] = [
+        360 * rng.uniform(),
+        (Math.acos(2 * rng.uniform() - 1) * 180) / Math.PI,
+        360 * rng.uniform(),
+      ];
       const rotated = volumeFor(rotationZYZ(angles));
       const f1 = zernikeDescriptors(rotated, pos, opts).values;
       const m1 = zernikeMoments(sampleLocalDensity(rotated, pos, opts), 1, opts);
@@ -228,7 +300,11 @@ describe('(c) rotation invariance', () => {
       { c: [3.7, 3.2, 2.8], amp: 0.5, sigmaA: 0.4 },
     ];
     const a = gaussianVolume([22, 22, 22], 0.3, blobs);
-    const b = gaussianVolume([22, 22, 22], 0.3, blobs.map((x) => ({ ...x, amp: 3 * x.amp })));
+    const b = gaussianVolume(
+      [22, 22, 22],
+      0.3,
+      blobs.map((x) => ({ ...x, amp: 3 * x.amp })),
+    );
     const pos = new Float64Array([3, 3, 3]);
     const da = zernikeDescriptors(a, pos, { normalization: 'omega00' }).values;
     const db = zernikeDescriptors(b, pos, { normalization: 'omega00' }).values;
@@ -242,12 +318,24 @@ describe('(c) rotation invariance', () => {
 describe('(e) speed', () => {
   test('descriptors of a 10,000-atom particle (timing printed, not asserted)', () => {
     // fcc Pt (a = 3.92 Å) block of 14³ cells minus a few atoms: 10,000 atoms in a 0.4 Å-voxel volume.
-    const a = 3.92, voxel = 0.4, cells = 14, margin = 3;
+    const a = 3.92,
+      voxel = 0.4,
+      cells = 14,
+      margin = 3;
     const positions: number[] = [];
-    const basis = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
-    for (let k = 0; k < cells; k++) for (let j = 0; j < cells; j++) for (let i = 0; i < cells; i++) for (const b of basis) {
-      if (positions.length < 30000) positions.push(margin + (i + b[0]) * a, margin + (j + b[1]) * a, margin + (k + b[2]) * a);
-    }
+    const basis = [
+      [0, 0, 0],
+      [0.5, 0.5, 0],
+      [0.5, 0, 0.5],
+      [0, 0.5, 0.5],
+    ];
+    for (let k = 0; k < cells; k++)
+      for (let j = 0; j < cells; j++)
+        for (let i = 0; i < cells; i++)
+          for (const b of basis) {
+            if (positions.length < 30000)
+              positions.push(margin + (i + b[0]) * a, margin + (j + b[1]) * a, margin + (k + b[2]) * a);
+          }
     const n = Math.ceil((2 * margin + cells * a) / voxel);
     const data = new Float32Array(n * n * n);
     for (let i = 0; i < data.length; i++) data[i] = 1 + Math.sin(i * 0.731) * Math.cos(i * 0.0173);
@@ -257,7 +345,9 @@ describe('(e) speed', () => {
     const t0 = process.hrtime.bigint();
     const { values, names } = zernikeDescriptors(vol, pos);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    console.log(`zernikeDescriptors: ${pos.length / 3} atoms, N=${ORDER}, grid ${GRID} (${ballGrid(GRID).count} points/atom), volume ${n}³: ${ms.toFixed(0)} ms (${((1000 * ms) / (pos.length / 3)).toFixed(0)} µs/atom)`);
+    console.log(
+      `zernikeDescriptors: ${pos.length / 3} atoms, N=${ORDER}, grid ${GRID} (${ballGrid(GRID).count} points/atom), volume ${n}³: ${ms.toFixed(0)} ms (${((1000 * ms) / (pos.length / 3)).toFixed(0)} µs/atom)`,
+    );
     expect(values.length).toBe((pos.length / 3) * names.length);
     expect(values.every(Number.isFinite)).toBe(true);
   });

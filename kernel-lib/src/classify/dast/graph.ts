@@ -52,7 +52,9 @@ class EdgeBuffer {
   push(s: number, d: number, dist2: number): void {
     if (this.length === this.src.length) {
       const cap = 2 * this.src.length + 16;
-      const s2 = new Int32Array(cap), t2 = new Int32Array(cap), q2 = new Float64Array(cap);
+      const s2 = new Int32Array(cap),
+        t2 = new Int32Array(cap),
+        q2 = new Float64Array(cap);
       s2.set(this.src);
       t2.set(this.dst);
       q2.set(this.d2);
@@ -129,27 +131,39 @@ function buildCellList(pos: Float64Array, n: number, cellA: number): CellList {
 export function buildAtomGraph(positionsA: Float64Array, options: AtomGraphOptions): AtomGraph {
   const { cutoffA, k } = options;
   if (positionsA.length % 3 !== 0) {
-    throw new PannError('SHAPE', `positionsA must hold x, y, z per atom (length divisible by 3), got length ${positionsA.length}`, {
-      field: 'positionsA',
-    });
+    throw new PannError(
+      'SHAPE',
+      `positionsA must hold x, y, z per atom (length divisible by 3), got length ${positionsA.length}`,
+      {
+        field: 'positionsA',
+      },
+    );
   }
   for (let i = 0; i < positionsA.length; i++) {
     if (!Number.isFinite(positionsA[i])) {
-      throw new PannError('VALUE', `atom ${floor(i / 3)} has a non-finite coordinate (${positionsA[i]})`, { field: 'positionsA' });
+      throw new PannError('VALUE', `atom ${floor(i / 3)} has a non-finite coordinate (${positionsA[i]})`, {
+        field: 'positionsA',
+      });
     }
   }
   const n = positionsA.length / 3;
   if (cutoffA === undefined && k === undefined) {
-    throw new PannError('OPTION', 'buildAtomGraph needs cutoffA (Å, radius graph) or k (k-NN graph)', { field: 'cutoffA' });
+    throw new PannError('OPTION', 'buildAtomGraph needs cutoffA (Å, radius graph) or k (k-NN graph)', {
+      field: 'cutoffA',
+    });
   }
   if (cutoffA !== undefined) assertPositive(cutoffA, 'cutoffA');
   if (k !== undefined) {
-    if (!Number.isInteger(k) || k < 1) throw new PannError('OPTION', `k must be a positive integer, got ${k}`, { field: 'k' });
+    if (!Number.isInteger(k) || k < 1)
+      throw new PannError('OPTION', `k must be a positive integer, got ${k}`, { field: 'k' });
     if (k >= n) {
-      throw new PannError('OPTION', `k = ${k} nearest neighbours need more than k atoms, got ${n}`, { field: 'k' });
+      throw new PannError('OPTION', `k = ${k} nearest neighbours need more than k atoms, got ${n}`, {
+        field: 'k',
+      });
     }
   }
-  const edges = k !== undefined ? knnEdges(positionsA, n, k, cutoffA) : radiusEdges(positionsA, n, cutoffA as number);
+  const edges =
+    k !== undefined ? knnEdges(positionsA, n, k, cutoffA) : radiusEdges(positionsA, n, cutoffA as number);
   return finishGraph(positionsA, n, edges, k !== undefined ? 'knn' : 'radius', cutoffA, k);
 }
 
@@ -160,8 +174,12 @@ function radiusEdges(pos: Float64Array, n: number, cutoffA: number): EdgeBuffer 
   const [dx, dy, dz] = cl.dims;
   const c2 = cutoffA * cutoffA;
   for (let i = 0; i < n; i++) {
-    const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
-    const cx = cl.atomCell[3 * i], cy = cl.atomCell[3 * i + 1], cz = cl.atomCell[3 * i + 2];
+    const xi = pos[3 * i],
+      yi = pos[3 * i + 1],
+      zi = pos[3 * i + 2];
+    const cx = cl.atomCell[3 * i],
+      cy = cl.atomCell[3 * i + 1],
+      cz = cl.atomCell[3 * i + 2];
     for (let z = max(0, cz - 1); z <= min(dz - 1, cz + 1); z++) {
       for (let y = max(0, cy - 1); y <= min(dy - 1, cy + 1); y++) {
         for (let x = max(0, cx - 1); x <= min(dx - 1, cx + 1); x++) {
@@ -169,7 +187,9 @@ function radiusEdges(pos: Float64Array, n: number, cutoffA: number): EdgeBuffer 
           for (let s = cl.cellStart[c]; s < cl.cellStart[c + 1]; s++) {
             const j = cl.cellAtoms[s];
             if (j === i) continue;
-            const ex = pos[3 * j] - xi, ey = pos[3 * j + 1] - yi, ez = pos[3 * j + 2] - zi;
+            const ex = pos[3 * j] - xi,
+              ey = pos[3 * j + 1] - yi,
+              ez = pos[3 * j + 2] - zi;
             const d2 = ex * ex + ey * ey + ez * ez;
             if (d2 <= c2) edges.push(j, i, d2);
           }
@@ -183,7 +203,8 @@ function radiusEdges(pos: Float64Array, n: number, cutoffA: number): EdgeBuffer 
 function knnEdges(pos: Float64Array, n: number, k: number, cutoffA: number | undefined): EdgeBuffer {
   const edges = new EdgeBuffer(n * k);
   // Cells holding ~k atoms each for a space-filling particle, so a search usually ends at ring 1.
-  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  const lo = [Infinity, Infinity, Infinity],
+    hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < 3; a++) {
       lo[a] = min(lo[a], pos[3 * i + a]);
@@ -200,8 +221,12 @@ function knnEdges(pos: Float64Array, n: number, k: number, cutoffA: number | und
   const maxRing = max(dx, dy, dz);
   const c2 = cutoffA !== undefined ? cutoffA * cutoffA : Infinity;
   for (let i = 0; i < n; i++) {
-    const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
-    const cx = cl.atomCell[3 * i], cy = cl.atomCell[3 * i + 1], cz = cl.atomCell[3 * i + 2];
+    const xi = pos[3 * i],
+      yi = pos[3 * i + 1],
+      zi = pos[3 * i + 2];
+    const cx = cl.atomCell[3 * i],
+      cy = cl.atomCell[3 * i + 1],
+      cz = cl.atomCell[3 * i + 2];
     let found = 0;
     for (let ring = 0; ring <= maxRing; ring++) {
       for (let z = cz - ring; z <= cz + ring; z++) {
@@ -217,7 +242,9 @@ function knnEdges(pos: Float64Array, n: number, k: number, cutoffA: number | und
             for (let t = cl.cellStart[c]; t < cl.cellStart[c + 1]; t++) {
               const j = cl.cellAtoms[t];
               if (j === i) continue;
-              const ex = pos[3 * j] - xi, ey = pos[3 * j + 1] - yi, ez = pos[3 * j + 2] - zi;
+              const ex = pos[3 * j] - xi,
+                ey = pos[3 * j + 1] - yi,
+                ez = pos[3 * j + 2] - zi;
               const d2 = ex * ex + ey * ey + ez * ez;
               if (found === k && !closer(d2, j, bestD2[k - 1], bestJ[k - 1])) continue;
               // Insertion into the sorted best list (k is small).
@@ -237,7 +264,9 @@ function knnEdges(pos: Float64Array, n: number, k: number, cutoffA: number | und
         // Every atom not yet seen lies outside the block of cells [c − ring, c + ring]; its distance is
         // at least the gap from atom i to the nearest face of that block that has cells beyond it.
         let gap = Infinity;
-        const p3 = [xi, yi, zi], c3 = [cx, cy, cz], d3 = [dx, dy, dz];
+        const p3 = [xi, yi, zi],
+          c3 = [cx, cy, cz],
+          d3 = [dx, dy, dz];
         for (let a = 0; a < 3; a++) {
           if (c3[a] - ring > 0) gap = min(gap, p3[a] - (cl.origin[a] + (c3[a] - ring) * s));
           if (c3[a] + ring < d3[a] - 1) gap = min(gap, cl.origin[a] + (c3[a] + ring + 1) * s - p3[a]);
@@ -271,7 +300,8 @@ function finishGraph(
   for (let e = 0; e < m; e++) dstOffsets[edges.dst[e] + 1]++;
   for (let i = 0; i < n; i++) dstOffsets[i + 1] += dstOffsets[i];
   for (let i = 0; i < n; i++) {
-    const a = dstOffsets[i], b = dstOffsets[i + 1];
+    const a = dstOffsets[i],
+      b = dstOffsets[i + 1];
     for (let x = a + 1; x < b; x++) {
       const e = order[x];
       let y = x;
@@ -282,11 +312,14 @@ function finishGraph(
       order[y] = e;
     }
   }
-  const src = new Int32Array(m), dst = new Int32Array(m);
-  const distanceA = new Float32Array(m), direction = new Float32Array(3 * m);
+  const src = new Int32Array(m),
+    dst = new Int32Array(m);
+  const distanceA = new Float32Array(m),
+    direction = new Float32Array(3 * m);
   for (let t = 0; t < m; t++) {
     const e = order[t];
-    const s = edges.src[e], d = edges.dst[e];
+    const s = edges.src[e],
+      d = edges.dst[e];
     src[t] = s;
     dst[t] = d;
     const dist = sqrt(edges.d2[e]);
@@ -319,13 +352,18 @@ export interface EdgeFeatureOptions {
  */
 export function edgeFeatures(graph: AtomGraph, options: EdgeFeatureOptions): Float32Array {
   const nRbf = options.nRbf ?? 16;
-  if (!Number.isInteger(nRbf) || nRbf < 2) throw new PannError('OPTION', `nRbf must be an integer ≥ 2, got ${nRbf}`, { field: 'nRbf' });
+  if (!Number.isInteger(nRbf) || nRbf < 2)
+    throw new PannError('OPTION', `nRbf must be an integer ≥ 2, got ${nRbf}`, { field: 'nRbf' });
   assertPositive(options.cutoffA, 'cutoffA');
   const m = graph.src.length;
   if (graph.distanceA.length !== m || graph.direction.length !== 3 * m) {
-    throw new PannError('SHAPE', `graph arrays disagree: ${m} edges, ${graph.distanceA.length} distances, ${graph.direction.length / 3} directions`, {
-      field: 'graph',
-    });
+    throw new PannError(
+      'SHAPE',
+      `graph arrays disagree: ${m} edges, ${graph.distanceA.length} distances, ${graph.direction.length / 3} directions`,
+      {
+        field: 'graph',
+      },
+    );
   }
   const f = nRbf + 3;
   const out = new Float32Array(m * f);

@@ -44,13 +44,15 @@ const gridCache = new Map<number, BallGrid>();
  * @param n number of nodes (≥ 1).
  */
 export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float64Array } {
-  const nodes = new Float64Array(n), weights = new Float64Array(n);
+  const nodes = new Float64Array(n),
+    weights = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     // Tricomi's initial guess for the i-th largest root, then Newton to full precision.
     let x = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
     let dp = 1;
     for (let iter = 0; iter < 100; iter++) {
-      let p0 = 1, p1 = x;
+      let p0 = 1,
+        p1 = x;
       for (let k = 2; k <= n; k++) {
         const p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
         p0 = p1;
@@ -76,11 +78,15 @@ export function ballGrid(gridSize: number): BallGrid {
   checkGridSize(gridSize);
   const cached = gridCache.get(gridSize);
   if (cached) return cached;
-  const nRadial = gridSize, nPolar = gridSize, nAzimuth = 2 * gridSize;
+  const nRadial = gridSize,
+    nPolar = gridSize,
+    nAzimuth = 2 * gridSize;
   const radial = gaussLegendre(nRadial);
   const polar = gaussLegendre(nPolar);
   const count = nRadial * nPolar * nAzimuth;
-  const x = new Float64Array(count), y = new Float64Array(count), z = new Float64Array(count);
+  const x = new Float64Array(count),
+    y = new Float64Array(count),
+    z = new Float64Array(count);
   const weights = new Float64Array(count);
   const dPhi = (2 * Math.PI) / nAzimuth;
   let p = 0;
@@ -107,9 +113,13 @@ export function ballGrid(gridSize: number): BallGrid {
 
 function checkGridSize(gridSize: number): void {
   if (!Number.isInteger(gridSize) || gridSize < 2 || gridSize > 64 || gridSize % 2 !== 0) {
-    throw new PannError('OPTION', `gridSize must be an even integer in 2…64 (nodes in r and cos θ of the ball grid), got ${gridSize}`, {
-      field: 'gridSize',
-    });
+    throw new PannError(
+      'OPTION',
+      `gridSize must be an even integer in 2…64 (nodes in r and cos θ of the ball grid), got ${gridSize}`,
+      {
+        field: 'gridSize',
+      },
+    );
   }
 }
 
@@ -135,14 +145,22 @@ export interface LocalDensityOptions {
  * @returns Float32Array [nAtoms, nPoints] with nPoints = ballGrid(gridSize).count = 2·gridSize³, in the
  *   point order of {@link ballGrid}.
  */
-export function sampleLocalDensity(volume: Volume, centresA: Float64Array, options: LocalDensityOptions): Float32Array {
+export function sampleLocalDensity(
+  volume: Volume,
+  centresA: Float64Array,
+  options: LocalDensityOptions,
+): Float32Array {
   const { radiusA, gridSize } = options;
   assertPositive(radiusA, 'radiusA');
   assertVolume(volume);
   if (centresA.length % 3 !== 0) {
-    throw new PannError('SHAPE', `centresA must hold x, y, z per atom (length divisible by 3), got length ${centresA.length}`, {
-      field: 'centresA',
-    });
+    throw new PannError(
+      'SHAPE',
+      `centresA must hold x, y, z per atom (length divisible by 3), got length ${centresA.length}`,
+      {
+        field: 'centresA',
+      },
+    );
   }
   const grid = ballGrid(gridSize);
   const nAtoms = centresA.length / 3;
@@ -170,30 +188,51 @@ export function sampleInto(
   const nPoints = grid.count;
   // Offsets of the grid points in voxel units (the same for every atom).
   const scale = radiusA * inv;
-  const ox = grid.x.map((v) => v * scale), oy = grid.y.map((v) => v * scale), oz = grid.z.map((v) => v * scale);
+  const ox = grid.x.map((v) => v * scale),
+    oy = grid.y.map((v) => v * scale),
+    oz = grid.z.map((v) => v * scale);
   const sxy = nx * ny;
   // Largest offset of a grid point from the centre, in voxels (the ball radius, nodes are inside it).
   let reach = 0;
   for (let p = 0; p < nPoints; p++) reach = max(reach, abs(ox[p]), abs(oy[p]), abs(oz[p]));
   for (let t = 0; t < count; t++) {
     const atom = first + t;
-    const cx = centresA[3 * atom] * inv, cy = centresA[3 * atom + 1] * inv, cz = centresA[3 * atom + 2] * inv;
+    const cx = centresA[3 * atom] * inv,
+      cy = centresA[3 * atom + 1] * inv,
+      cz = centresA[3 * atom + 2] * inv;
     if (!(Number.isFinite(cx) && Number.isFinite(cy) && Number.isFinite(cz))) {
       throw new PannError('VALUE', `atom ${atom} has a non-finite centre`, { field: 'centresA' });
     }
     const base = t * nPoints;
     // Whole ball (plus the interpolation stencil) inside the volume: no bounds checks needed.
     const inside =
-      cx - reach >= 0 && cy - reach >= 0 && cz - reach >= 0 && cx + reach < nx - 1 && cy + reach < ny - 1 && cz + reach < nz - 1;
+      cx - reach >= 0 &&
+      cy - reach >= 0 &&
+      cz - reach >= 0 &&
+      cx + reach < nx - 1 &&
+      cy + reach < ny - 1 &&
+      cz + reach < nz - 1;
     if (inside) {
       for (let p = 0; p < nPoints; p++) {
-        const x = cx + ox[p], y = cy + oy[p], z = cz + oz[p];
+        const x = cx + ox[p],
+          y = cy + oy[p],
+          z = cz + oz[p];
         // Coordinates are ≥ 0 here, so truncation is floor (and avoids a Math call per point).
-        const i0 = x | 0, j0 = y | 0, k0 = z | 0;
-        const fx = x - i0, fy = y - j0, fz = z - k0;
+        const i0 = x | 0,
+          j0 = y | 0,
+          k0 = z | 0;
+        const fx = x - i0,
+          fy = y - j0,
+          fz = z - k0;
         const o = k0 * sxy + j0 * nx + i0;
-        const d000 = data[o], d100 = data[o + 1], d010 = data[o + nx], d110 = data[o + nx + 1];
-        const d001 = data[o + sxy], d101 = data[o + sxy + 1], d011 = data[o + sxy + nx], d111 = data[o + sxy + nx + 1];
+        const d000 = data[o],
+          d100 = data[o + 1],
+          d010 = data[o + nx],
+          d110 = data[o + nx + 1];
+        const d001 = data[o + sxy],
+          d101 = data[o + sxy + 1],
+          d011 = data[o + sxy + nx],
+          d111 = data[o + sxy + nx + 1];
         const c00 = d000 + fx * (d100 - d000);
         const c10 = d010 + fx * (d110 - d010);
         const c01 = d001 + fx * (d101 - d001);
@@ -205,17 +244,31 @@ export function sampleInto(
       continue;
     }
     for (let p = 0; p < nPoints; p++) {
-      const x = cx + ox[p], y = cy + oy[p], z = cz + oz[p];
+      const x = cx + ox[p],
+        y = cy + oy[p],
+        z = cz + oz[p];
       out[base + p] = trilinearZeroPadded(data, nx, ny, nz, x, y, z);
     }
   }
 }
 
 /** Trilinear interpolation at continuous voxel index (x, y, z), voxels outside the volume read 0. */
-function trilinearZeroPadded(data: Float32Array, nx: number, ny: number, nz: number, x: number, y: number, z: number): number {
-  const i0 = floor(x), j0 = floor(y), k0 = floor(z);
+function trilinearZeroPadded(
+  data: Float32Array,
+  nx: number,
+  ny: number,
+  nz: number,
+  x: number,
+  y: number,
+  z: number,
+): number {
+  const i0 = floor(x),
+    j0 = floor(y),
+    k0 = floor(z);
   if (i0 < -1 || j0 < -1 || k0 < -1 || i0 >= nx || j0 >= ny || k0 >= nz) return 0;
-  const fx = x - i0, fy = y - j0, fz = z - k0;
+  const fx = x - i0,
+    fy = y - j0,
+    fz = z - k0;
   const sxy = nx * ny;
   let value = 0;
   for (let dk = 0; dk < 2; dk++) {

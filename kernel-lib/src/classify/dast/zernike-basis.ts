@@ -46,7 +46,10 @@ export function zernikeIndex(order: number): ZernikeIndex {
   checkOrder(order);
   const cached = indexCache.get(order);
   if (cached) return cached;
-  const n: number[] = [], l: number[] = [], m: number[] = [], pairOf: number[] = [];
+  const n: number[] = [],
+    l: number[] = [],
+    m: number[] = [],
+    pairOf: number[] = [];
   const pairs: Array<{ n: number; l: number }> = [];
   for (let nn = 0; nn <= order; nn++) {
     for (let ll = nn % 2; ll <= nn; ll += 2) {
@@ -81,14 +84,20 @@ export function zernikeMomentIndex(order: number, n: number, l: number, m: numbe
   for (let j = 0; j < index.count; j++) {
     if (index.n[j] === n && index.l[j] === l && index.m[j] === m) return j;
   }
-  throw new PannError('OPTION', `no Zernike moment (n=${n}, l=${l}, m=${m}) up to order ${order} (need n − l even, |m| ≤ l ≤ n ≤ order)`, {
-    field: 'n, l, m',
-  });
+  throw new PannError(
+    'OPTION',
+    `no Zernike moment (n=${n}, l=${l}, m=${m}) up to order ${order} (need n − l even, |m| ≤ l ≤ n ≤ order)`,
+    {
+      field: 'n, l, m',
+    },
+  );
 }
 
 function checkOrder(order: number): void {
   if (!Number.isInteger(order) || order < 0 || order > MAX_ZERNIKE_ORDER) {
-    throw new PannError('OPTION', `order must be an integer in 0…${MAX_ZERNIKE_ORDER}, got ${order}`, { field: 'order' });
+    throw new PannError('OPTION', `order must be an integer in 0…${MAX_ZERNIKE_ORDER}, got ${order}`, {
+      field: 'order',
+    });
   }
 }
 
@@ -98,7 +107,8 @@ function legendreNorms(lmax: number): Float64Array {
   for (let i = 1; i <= 2 * lmax; i++) fact.push(fact[i - 1] * i);
   const out = new Float64Array((lmax + 1) * (lmax + 1));
   for (let l = 0; l <= lmax; l++) {
-    for (let m = 0; m <= l; m++) out[l * (lmax + 1) + m] = Math.sqrt(((2 * l + 1) / (4 * Math.PI)) * (fact[l - m] / fact[l + m]));
+    for (let m = 0; m <= l; m++)
+      out[l * (lmax + 1) + m] = Math.sqrt(((2 * l + 1) / (4 * Math.PI)) * (fact[l - m] / fact[l + m]));
   }
   return out;
 }
@@ -111,7 +121,13 @@ const normCache = new Map<number, Float64Array>();
  * need no special case.
  * @param lmax maximum degree; ux, uy, uz a unit vector; out length ≥ (lmax+1)².
  */
-export function realSphericalHarmonics(lmax: number, ux: number, uy: number, uz: number, out: Float64Array): void {
+export function realSphericalHarmonics(
+  lmax: number,
+  ux: number,
+  uy: number,
+  uz: number,
+  out: Float64Array,
+): void {
   let norms = normCache.get(lmax);
   if (!norms) {
     norms = legendreNorms(lmax);
@@ -119,7 +135,8 @@ export function realSphericalHarmonics(lmax: number, ux: number, uy: number, uz:
   }
   const stride = lmax + 1;
   // (ux + i uy)^m, built up in m.
-  let re = 1, im = 0;
+  let re = 1,
+    im = 0;
   let qmm = 1; // (2m − 1)!!
   for (let m = 0; m <= lmax; m++) {
     if (m > 0) {
@@ -129,7 +146,8 @@ export function realSphericalHarmonics(lmax: number, ux: number, uy: number, uz:
       qmm *= 2 * m - 1;
     }
     // Q_lm = P_l^m / sin^m θ by the upward recurrence in l.
-    let qPrev = 0, q = qmm;
+    let qPrev = 0,
+      q = qmm;
     for (let l = m; l <= lmax; l++) {
       if (l === m + 1) {
         qPrev = q;
@@ -162,11 +180,12 @@ export function zernikeRadial(order: number, r: number, out: Float64Array): void
     if (l > 0) rl *= r;
     const beta = l + 0.5;
     // Jacobi P_k^(0, β)(x) by the three-term recurrence in k.
-    let pPrev = 0, p = 1;
+    let pPrev = 0,
+      p = 1;
     for (let k = 0; l + 2 * k <= order; k++) {
       if (k === 1) {
         pPrev = p;
-        p = 1 + (beta + 2) * (x - 1) / 2;
+        p = 1 + ((beta + 2) * (x - 1)) / 2;
       } else if (k > 1) {
         const s = 2 * k + beta;
         const a1 = 2 * k * (k + beta) * (s - 2);
@@ -194,11 +213,21 @@ export function evaluateZernike(order: number, x: number, y: number, z: number, 
   evaluateInto(index, x, y, z, radial, ylm, out);
 }
 
-function evaluateInto(index: ZernikeIndex, x: number, y: number, z: number, radial: Float64Array, ylm: Float64Array, out: Float64Array): void {
+function evaluateInto(
+  index: ZernikeIndex,
+  x: number,
+  y: number,
+  z: number,
+  radial: Float64Array,
+  ylm: Float64Array,
+  out: Float64Array,
+): void {
   const order = index.order;
   const r = Math.sqrt(x * x + y * y + z * z);
   // At the origin the direction is arbitrary: every l > 0 term carries r^l = 0.
-  const ux = r > 0 ? x / r : 0, uy = r > 0 ? y / r : 0, uz = r > 0 ? z / r : 1;
+  const ux = r > 0 ? x / r : 0,
+    uy = r > 0 ? y / r : 0,
+    uz = r > 0 ? z / r : 1;
   zernikeRadial(order, r, radial);
   realSphericalHarmonics(order, ux, uy, uz, ylm);
   for (let j = 0; j < index.count; j++) {
@@ -308,7 +337,17 @@ export function zernikeGridBasis(order: number, gridSize: number): ZernikeGridBa
     for (let j = 0; j < index.count; j++) if (classOf[j] === c) byClass[pos++] = j;
   }
   classStart[8] = pos;
-  const basis: ZernikeGridBasis = { order, gridSize, index, nOctant, images, classOf, byClass, classStart, weighted };
+  const basis: ZernikeGridBasis = {
+    order,
+    gridSize,
+    index,
+    nOctant,
+    images,
+    classOf,
+    byClass,
+    classStart,
+    weighted,
+  };
   basisCache.set(key, basis);
   return basis;
 }

@@ -54,9 +54,13 @@ export function zernikeMoments(
   const basis = zernikeGridBasis(order, gridSize);
   const nPoints = ballGrid(gridSize).count;
   if (!Number.isInteger(nAtoms) || nAtoms < 0 || samples.length !== nAtoms * nPoints) {
-    throw new PannError('SHAPE', `samples has length ${samples.length}, expected nAtoms × nPoints = ${nAtoms} × ${nPoints} (gridSize ${gridSize})`, {
-      field: 'samples',
-    });
+    throw new PannError(
+      'SHAPE',
+      `samples has length ${samples.length}, expected nAtoms × nPoints = ${nAtoms} × ${nPoints} (gridSize ${gridSize})`,
+      {
+        field: 'samples',
+      },
+    );
   }
   const out = new Float64Array(nAtoms * basis.index.count);
   momentsInto(basis, samples, nAtoms, out, 0);
@@ -64,7 +68,13 @@ export function zernikeMoments(
 }
 
 /** Moments of `count` sampled atoms into out[(first + t) * nMoments + j]. */
-function momentsInto(basis: ZernikeGridBasis, samples: Float32Array, count: number, out: Float64Array, first: number): void {
+function momentsInto(
+  basis: ZernikeGridBasis,
+  samples: Float32Array,
+  count: number,
+  out: Float64Array,
+  first: number,
+): void {
   const { nOctant: nq, images, weighted, byClass, classStart } = basis;
   const nMom = basis.index.count;
   const nPoints = 8 * nq;
@@ -78,14 +88,30 @@ function momentsInto(basis: ZernikeGridBasis, samples: Float32Array, count: numb
       for (let q = 0; q < nq; q++) {
         const im = q * 8;
         // 8-point Walsh–Hadamard transform of the mirror images (3 butterfly stages over the x, y, z bits).
-        const v0 = samples[base + images[im]], v1 = samples[base + images[im + 1]];
-        const v2 = samples[base + images[im + 2]], v3 = samples[base + images[im + 3]];
-        const v4 = samples[base + images[im + 4]], v5 = samples[base + images[im + 5]];
-        const v6 = samples[base + images[im + 6]], v7 = samples[base + images[im + 7]];
-        const a0 = v0 + v1, a1 = v0 - v1, a2 = v2 + v3, a3 = v2 - v3;
-        const a4 = v4 + v5, a5 = v4 - v5, a6 = v6 + v7, a7 = v6 - v7;
-        const b0 = a0 + a2, b1 = a1 + a3, b2 = a0 - a2, b3 = a1 - a3;
-        const b4 = a4 + a6, b5 = a5 + a7, b6 = a4 - a6, b7 = a5 - a7;
+        const v0 = samples[base + images[im]],
+          v1 = samples[base + images[im + 1]];
+        const v2 = samples[base + images[im + 2]],
+          v3 = samples[base + images[im + 3]];
+        const v4 = samples[base + images[im + 4]],
+          v5 = samples[base + images[im + 5]];
+        const v6 = samples[base + images[im + 6]],
+          v7 = samples[base + images[im + 7]];
+        const a0 = v0 + v1,
+          a1 = v0 - v1,
+          a2 = v2 + v3,
+          a3 = v2 - v3;
+        const a4 = v4 + v5,
+          a5 = v4 - v5,
+          a6 = v6 + v7,
+          a7 = v6 - v7;
+        const b0 = a0 + a2,
+          b1 = a1 + a3,
+          b2 = a0 - a2,
+          b3 = a1 - a3;
+        const b4 = a4 + a6,
+          b5 = a5 + a7,
+          b6 = a4 - a6,
+          b7 = a5 - a7;
         fold[fb + q] = b0 + b4;
         fold[fb + nq + q] = b1 + b5;
         fold[fb + 2 * nq + q] = b2 + b6;
@@ -97,17 +123,33 @@ function momentsInto(basis: ZernikeGridBasis, samples: Float32Array, count: numb
       }
     }
     for (let c = 0; c < 8; c++) {
-      const o0 = c * nq, o1 = (8 + c) * nq, o2 = (16 + c) * nq, o3 = (24 + c) * nq;
+      const o0 = c * nq,
+        o1 = (8 + c) * nq,
+        o2 = (16 + c) * nq,
+        o3 = (24 + c) * nq;
       const end = classStart[c + 1];
       let s = classStart[c];
       // 4 atoms × 2 moments per pass: each loaded basis / fold value feeds 2–4 multiply-adds.
       for (; s + 1 < end; s += 2) {
-        const j = byClass[s], k = byClass[s + 1];
-        const wj = j * nq, wk = k * nq;
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        const j = byClass[s],
+          k = byClass[s + 1];
+        const wj = j * nq,
+          wk = k * nq;
+        let a0 = 0,
+          a1 = 0,
+          a2 = 0,
+          a3 = 0,
+          b0 = 0,
+          b1 = 0,
+          b2 = 0,
+          b3 = 0;
         for (let q = 0; q < nq; q++) {
-          const zj = weighted[wj + q], zk = weighted[wk + q];
-          const f0 = fold[o0 + q], f1 = fold[o1 + q], f2 = fold[o2 + q], f3 = fold[o3 + q];
+          const zj = weighted[wj + q],
+            zk = weighted[wk + q];
+          const f0 = fold[o0 + q],
+            f1 = fold[o1 + q],
+            f2 = fold[o2 + q],
+            f3 = fold[o3 + q];
           a0 += zj * f0;
           a1 += zj * f1;
           a2 += zj * f2;
@@ -123,7 +165,10 @@ function momentsInto(basis: ZernikeGridBasis, samples: Float32Array, count: numb
       if (s < end) {
         const j = byClass[s];
         const wj = j * nq;
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        let a0 = 0,
+          a1 = 0,
+          a2 = 0,
+          a3 = 0;
         for (let q = 0; q < nq; q++) {
           const zj = weighted[wj + q];
           a0 += zj * fold[o0 + q];
@@ -138,7 +183,17 @@ function momentsInto(basis: ZernikeGridBasis, samples: Float32Array, count: numb
 }
 
 /** Writes moment j of the (up to 4) atoms of a block whose first row starts at `row`. */
-function store(out: Float64Array, row: number, nMom: number, nb: number, j: number, s0: number, s1: number, s2: number, s3: number): void {
+function store(
+  out: Float64Array,
+  row: number,
+  nMom: number,
+  nb: number,
+  j: number,
+  s0: number,
+  s1: number,
+  s2: number,
+  s3: number,
+): void {
   out[row + j] = s0;
   if (nb > 1) out[row + nMom + j] = s1;
   if (nb > 2) out[row + 2 * nMom + j] = s2;
@@ -158,17 +213,27 @@ export type ZernikeNormalization = 'none' | 'omega00';
  *   images — is still available. Atoms with Ω_00 = 0 get 0 for the ratios.
  * @returns Float32Array [nAtoms, nPairs] in the (n, l) order of `zernikeIndex(order).pairs`.
  */
-export function zernikeInvariants(moments: Float64Array, order: number, normalization: ZernikeNormalization = 'none'): Float32Array {
+export function zernikeInvariants(
+  moments: Float64Array,
+  order: number,
+  normalization: ZernikeNormalization = 'none',
+): Float32Array {
   const index = zernikeIndex(order);
   const nMom = index.count;
   const nPairs = index.pairs.length;
   if (moments.length % nMom !== 0) {
-    throw new PannError('SHAPE', `moments length ${moments.length} is not a multiple of ${nMom} (moments up to order ${order})`, {
-      field: 'moments',
-    });
+    throw new PannError(
+      'SHAPE',
+      `moments length ${moments.length} is not a multiple of ${nMom} (moments up to order ${order})`,
+      {
+        field: 'moments',
+      },
+    );
   }
   if (normalization !== 'none' && normalization !== 'omega00') {
-    throw new PannError('OPTION', `normalization must be 'none' or 'omega00', got '${normalization}'`, { field: 'normalization' });
+    throw new PannError('OPTION', `normalization must be 'none' or 'omega00', got '${normalization}'`, {
+      field: 'normalization',
+    });
   }
   const nAtoms = moments.length / nMom;
   const out = new Float32Array(nAtoms * nPairs);
@@ -224,9 +289,13 @@ export function zernikeDescriptors(
   const gridSize = options.gridSize ?? minimumGridSize(order);
   assertPositive(radiusA, 'radiusA');
   if (positionsA.length % 3 !== 0) {
-    throw new PannError('SHAPE', `positionsA must hold x, y, z per atom (length divisible by 3), got length ${positionsA.length}`, {
-      field: 'positionsA',
-    });
+    throw new PannError(
+      'SHAPE',
+      `positionsA must hold x, y, z per atom (length divisible by 3), got length ${positionsA.length}`,
+      {
+        field: 'positionsA',
+      },
+    );
   }
   assertVolume(volume);
   const basis = zernikeGridBasis(order, gridSize);
@@ -239,5 +308,8 @@ export function zernikeDescriptors(
     sampleInto(volume, positionsA, first, count, radiusA, grid, chunk);
     momentsInto(basis, chunk, count, moments, first);
   }
-  return { values: zernikeInvariants(moments, order, options.normalization ?? 'none'), names: zernikeDescriptorNames(order) };
+  return {
+    values: zernikeInvariants(moments, order, options.normalization ?? 'none'),
+    names: zernikeDescriptorNames(order),
+  };
 }
