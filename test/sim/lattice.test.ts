@@ -92,6 +92,10 @@ describe('shapes', () => {
     expect(fshell.length).toBe(12);
     for (const s of fshell) expect(neighboursOf(fcc.positionsA, s, 3.2).filter((q) => fshell.includes(q)).length).toBe(4);
   });
+  it('untruncated decahedra are pentagonal bipyramids: 7, 23, 54, 105 atoms', () => {
+    expect([1, 2, 3, 4].map((n) => inoDecahedron(n, 2.8, 1).length / 3)).toEqual([7, 23, 54, 105]);
+    expect(inoDecahedron(4, 2.8, 0.8).length / 3).toBeLessThan(105);
+  });
   it('decahedron is five-fold twinned about z: axial atoms have 12 neighbours, 10 of them in two pentagons', () => {
     const dec = inoDecahedron(6, 2.8, 0.8);
     const grid: number[] = [];

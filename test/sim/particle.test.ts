@@ -118,6 +118,21 @@ describe('particle builder', () => {
     }
     expect(full.species.length - rough.species.length).toBe(Math.round(0.5 * surface));
   });
+  it('amorphous surface roughness removes atoms of the outer shell only', () => {
+    const opts: ParticleOptions = { species: 'Si', lattice: 'amorphous', shape: 'sphere', diameterA: 24, voxelSizeA: 0.5, orientation: 'zone-axis' };
+    const { model: full, info } = buildParticleWithInfo(opts, 1);
+    const rough = buildParticle({ ...opts, surfaceRoughness: 0.5 }, 1);
+    const key = (p: Float64Array, a: number) => [0, 1, 2].map((d) => p[3 * a + d].toFixed(4)).join(',');
+    const kept = new Set(Array.from({ length: rough.species.length }, (_, a) => key(rough.positionsA, a)));
+    let shell = 0;
+    for (let a = 0; a < full.species.length; a++) {
+      const r = Math.hypot(...[0, 1, 2].map((d) => full.positionsA[3 * a + d] - info.centreA[d]));
+      if (r > 12 - 1.1 * 2.25) shell++;
+      else expect(kept.has(key(full.positionsA, a))).toBe(true);
+    }
+    expect(shell).toBeGreaterThan(0.3 * full.species.length);
+    expect(full.species.length - rough.species.length).toBe(Math.round(0.5 * shell));
+  });
   it('thermal displacement has the requested one-axis RMS', () => {
     const frame = { volumeShape: [80, 80, 80] as [number, number, number] };
     const ref = buildParticle({ ...base, ...frame, diameterA: 36 }, 3);

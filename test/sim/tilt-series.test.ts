@@ -72,6 +72,10 @@ describe('signal model', () => {
       const fe = sum(simulateTiltSeriesSync(single('Fe'), shape, o, 1).tilts.data);
       expect(pt / fe).toBeCloseTo((78 / 26) ** alpha, 4);
     }
+    // The default exponent is 1.7.
+    const d = acq({ noiseModel: 'ideal', nAngles: 2 });
+    const ratio = sum(simulateTiltSeriesSync(single('Pt'), shape, d, 1).tilts.data) / sum(simulateTiltSeriesSync(single('Fe'), shape, d, 1).tilts.data);
+    expect(ratio).toBeCloseTo((78 / 26) ** 1.7, 4);
     const xs = crossSectionsA2(['Pt', 'Fe']);
     expect(xs.Pt).toBe(0.05);
   });

@@ -16,7 +16,6 @@ import type { AtomicModel, Shape3 } from '../core/types';
 import { AMORPHOUS_DEFAULTS, randomClosePacking } from './amorphous';
 import { applyRadialStrain, applyThermalDisplacement, keepAfterRoughening, keepAfterVacancies, surfaceMask } from './defects';
 import { ELEMENT_LATTICE, defaultLatticeConstants, latticeSitesInSphere, nearestNeighbourA, type LatticeConstants, type LatticeKind } from './lattice';
-import { coordinationNumbers } from './neighbours';
 import { coreShellSpecies, orderedSpecies, randomAlloySpecies, type OrderingKind } from './ordering';
 import { orientationMatrix, rotateInPlace, type Orientation } from './orientation';
 import { ICOSAHEDRON_RADIAL_RATIO, SHAPES, inoDecahedron, isTwinnedShape, mackayIcosahedron, shapePredicate, type ShapeKind } from './shapes';
@@ -137,8 +136,8 @@ export function buildParticleWithInfo(opts: ParticleOptions, seed: number): { mo
     assertPositive(nn, 'minDistanceA (Å)');
     positions = randomClosePacking(shapePredicate(opts.shape, opts.diameterA), R, shapeVolumeA3(opts.shape, R), density, nn, rngPacking);
     lc = 'amorphous';
-    cutoff = 2.5 * nn;
-    bulkCoordination = -1; // relative rule below
+    cutoff = 1.2 * nn;
+    bulkCoordination = -1; // outer-shell rule below
   } else {
     if (!['fcc', 'bcc', 'hcp'].includes(lattice)) throw new PannError('OPTION', `unknown lattice '${lattice}' (fcc, bcc, hcp, amorphous)`, { field: 'lattice' });
     const twinned = isTwinnedShape(opts.shape);
@@ -203,7 +202,7 @@ export function buildParticleWithInfo(opts: ParticleOptions, seed: number): { mo
   const keepV = keepAfterVacancies(nPerfect, opts.vacancyFraction ?? 0, rngVacancy);
   let keepR = new Uint8Array(nPerfect).fill(1);
   if ((opts.surfaceRoughness ?? 0) > 0) {
-    const surface = bulkCoordination > 0 ? surfaceMask(positions, cutoff, bulkCoordination) : relativeSurfaceMask(positions, cutoff);
+    const surface = bulkCoordination > 0 ? surfaceMask(positions, cutoff, bulkCoordination) : outerShellMask(positions, opts.shape, opts.diameterA, nn);
     keepR = keepAfterRoughening(surface, opts.surfaceRoughness ?? 0, rngRough);
   }
   let nKeep = 0;
@@ -319,11 +318,14 @@ function buildDecahedron(R: number, nn: number, truncation: number): Float64Arra
   return new Float64Array(0);
 }
 
-/** Surface for amorphous particles: fewer than 70 % of the median neighbour count within `cutoffA`. */
-function relativeSurfaceMask(positionsA: Float64Array, cutoffA: number): Uint8Array {
-  const cn = coordinationNumbers(positionsA, cutoffA);
-  const sorted = Int32Array.from(cn).sort();
-  const median = sorted[sorted.length >> 1] ?? 0;
-  return Uint8Array.from(cn, (c) => (c < 0.7 * median ? 1 : 0));
+/**
+ * Surface for amorphous particles (no bulk coordination to compare with): atoms outside the same shape
+ * shrunk by one atomic layer (1.1 × the minimum distance) — the outer shell.
+ */
+function outerShellMask(positionsA: Float64Array, shape: ShapeKind, diameterA: number, minDistanceA: number): Uint8Array {
+  const inner = shapePredicate(shape, Math.max(0, diameterA - 2 * 1.1 * minDistanceA));
+  const n = positionsA.length / 3;
+  const out = new Uint8Array(n);
+  for (let a = 0; a < n; a++) out[a] = inner(positionsA[3 * a], positionsA[3 * a + 1], positionsA[3 * a + 2]) ? 0 : 1;
+  return out;
 }
-
