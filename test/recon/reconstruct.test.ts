@@ -33,14 +33,12 @@ function elongation(v: Volume): number {
   let sum = 0;
   for (let a = 0; a < model.species.length; a++) {
     const [ci, cj, ck] = [0, 1, 2].map((d) => Math.round(model.positionsA[3 * a + d] / vox));
-    let s = 0,
-      sx = 0,
+    let sx = 0,
       sz = 0;
     for (let k = -3; k <= 3; k++)
       for (let j = -3; j <= 3; j++)
         for (let i = -3; i <= 3; i++) {
           const w = Math.max(0, v.data[((ck + k) * n + cj + j) * n + ci + i]);
-          s += w;
           sx += w * i * i;
           sz += w * k * k;
         }
