@@ -1,0 +1,75 @@
+/**
+ * The `pann` command line as a user runs it (the built bin/pann.js in a child process): simulate → run →
+ * evaluate on files, the output contract of `pann run`, and clear errors for bad input.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { validateDocument } from '../../kernel-lib/src/schema/validate';
+import { readAtomicModel, readVolume, writeNpy } from '../../kernel-lib/src/io';
+
+const bin = path.resolve(__dirname, '../../kernel-lib/bin/pann.js');
+const pann = (...args: string[]) => spawnSync(process.execPath, [bin, '--quiet', ...args], { encoding: 'utf8', timeout: 300_000 });
+
+let dir: string;
+beforeAll(() => {
+  if (!fs.existsSync(path.resolve(__dirname, '../../kernel-lib/dist/cli/pann.js'))) throw new Error('build first: npm run build');
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pann-cli-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('pann CLI', () => {
+  it('simulate → run → evaluate writes the documented outputs', () => {
+    const sim = pann('simulate', '--preset', 'pt-highdose', '--total-dose', '1e5', '--seed', '1', '--out', path.join(dir, 'sim'));
+    expect(sim.status).toBe(0);
+    for (const f of ['tilts.npy', 'angles.npy', 'truth.xyz', 'simulation.json']) expect(fs.existsSync(path.join(dir, 'sim', f))).toBe(true);
+    const simDoc = JSON.parse(sim.stdout);
+    const run = pann('run', '--tilts', path.join(dir, 'sim/tilts.npy'), '--angles', path.join(dir, 'sim/angles.npy'), '--pixel-size', String(simDoc.pixelSizeA),
+      '--species', 'Pt', '--out', path.join(dir, 'run'), '--truth', path.join(dir, 'sim/truth.xyz'), '--iterations', '10');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, 'run/summary.json'), 'utf8'));
+    expect(() => validateDocument('summary', summary)).not.toThrow();
+    expect(JSON.parse(run.stdout)).toEqual(summary);
+    const atoms = readAtomicModel(path.join(dir, 'run/atoms.xyz'));
+    expect(atoms.species.length).toBe(summary.counts.atoms);
+    expect(readAtomicModel(path.join(dir, 'run/atoms.csv')).species.length).toBe(summary.counts.atoms);
+    expect(readVolume(path.join(dir, 'run/reconstruction.mrc')).shape).toEqual([64, 64, 64]);
+    expect(summary.metrics.recoveryRate).toBeGreaterThan(0.95);
+    expect(summary.rFactor).toBeGreaterThan(0);
+    expect(summary.rFactor).toBeLessThan(0.5);
+    for (const stage of ['read', 'reconstruct', 'trace', 'classify', 'rFactor', 'write']) expect(summary.stageTimesS[stage]).toBeGreaterThanOrEqual(0);
+    const ev = pann('evaluate', '--pred', path.join(dir, 'run/atoms.xyz'), '--truth', path.join(dir, 'sim/truth.xyz'));
+    expect(ev.status).toBe(0);
+    expect(JSON.parse(ev.stdout).recoveryRate).toBeCloseTo(summary.metrics.recoveryRate, 10);
+  });
+
+  it('accepts --config FILE.json with flags overriding it, and rejects an unknown field by name', () => {
+    const cfg = path.join(dir, 'cfg.json');
+    fs.writeFileSync(cfg, JSON.stringify({ pixelSizeA: 0.7, species: ['Pt'], pixelSize: 3 }));
+    const bad = pann('run', '--config', cfg, '--tilts', 'x.npy', '--angles', 'a.txt', '--out', dir);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/pixelSize.*cfg\.json/);
+  });
+
+  it('names both files and counts when angles and projections disagree, and writes nothing', () => {
+    const tilts = path.join(dir, 'bad-tilts.npy');
+    writeNpy(tilts, new Float32Array(3 * 8 * 8), [3, 8, 8]);
+    const angles = path.join(dir, 'angles4.txt');
+    fs.writeFileSync(angles, '-30\n-10\n10\n30\n');
+    const out = path.join(dir, 'never');
+    const r = pann('run', '--tilts', tilts, '--angles', angles, '--pixel-size', '0.5', '--out', out);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/4.*3|3.*4/);
+    expect(r.stderr).toContain('angles4.txt');
+    expect(r.stderr).toContain('bad-tilts.npy');
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('refuses a missing required option with a message naming it', () => {
+    const r = pann('run', '--tilts', 'a.npy', '--angles', 'b.txt', '--out', dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--pixel-size/);
+  });
+});
