@@ -29,6 +29,14 @@ describe('chemical ordering', () => {
       else expect(Math.abs(frac - 0.5)).toBeLessThan(1e-6);
     }
   });
+  it('an overridden lattice constant keeps the tabulated c/a', () => {
+    const { info } = buildParticleWithInfo({ ...base, species: undefined, composition: { Fe: 0.5, Pt: 0.5 }, ordering: 'L10', latticeConstantA: 4.0 }, 2);
+    const lc = info.lattice as { aA: number; cA: number };
+    expect(lc.aA).toBe(4.0);
+    expect(lc.cA).toBeCloseTo(4.0 * (3.71 / 3.85), 12);
+    const cubic = buildParticleWithInfo({ ...base, latticeConstantA: 4.0 }, 2).info.lattice as { aA: number; cA: number };
+    expect(cubic.cA).toBe(4.0);
+  });
   it('L1₂: minority species only on cube corners, ≈ 1:3', () => {
     const { model, info } = buildParticleWithInfo({ ...base, species: undefined, composition: { Cu: 0.75, Au: 0.25 }, ordering: 'L12', shape: 'cube', diameterA: 30 }, 2);
     const a = (info.lattice as { aA: number }).aA;

@@ -45,7 +45,7 @@ export interface ParticleOptions {
   diameterA: number;
   /** Lattice constant a in Å; default from the element / alloy table (Vegard's law for random alloys). */
   latticeConstantA?: number;
-  /** Lattice constant c in Å (L1₀ tetragonal or hcp); default from the table, or a for cubic lattices. */
+  /** Lattice constant c in Å (L1₀ tetragonal or hcp); default a × the tabulated c/a (so c = a for cubic lattices). */
   latticeConstantCA?: number;
   /** Decahedron: equatorial corner truncation, 0.5–1 (1 = full pentagonal bipyramid), default 0.8. */
   decahedronTruncation?: number;
@@ -143,7 +143,8 @@ export function buildParticleWithInfo(opts: ParticleOptions, seed: number): { mo
     const twinned = isTwinnedShape(opts.shape);
     const base = defaultLatticeConstants(twinned ? 'fcc' : lattice, composition, ordering);
     const a = opts.latticeConstantA ?? base.aA;
-    const c = opts.latticeConstantCA ?? (opts.latticeConstantA !== undefined && lattice !== 'hcp' ? a : base.cA);
+    // An overridden a keeps the tabulated c/a (1 for cubic, tetragonal for L1₀, hexagonal for hcp).
+    const c = opts.latticeConstantCA ?? (a * base.cA) / base.aA;
     assertPositive(a, 'latticeConstantA (Å)');
     assertPositive(c, 'latticeConstantCA (Å)');
     lc = { lattice: twinned ? 'fcc' : base.lattice, aA: a, cA: c };
