@@ -58,6 +58,8 @@ window.addEventListener('load', async () => {
   const dropped = all.filter((p) => !plugins.includes(p)).map((p) => p.id);
   if (dropped.length) console.log('pann-aet app: plugins without bundled dependencies left out:', dropped.join(', '));
   lab.registerPlugins(plugins);
+  // As JupyterLab's own app template: expose the app for tests when the page config asks for it.
+  if (String(PageConfig.getOption('exposeAppInBrowser')).toLowerCase() === 'true') window.jupyterapp = lab;
   await lab.start();
   await lab.restored;
   console.log('pann-aet app: restored');

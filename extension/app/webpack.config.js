@@ -13,6 +13,7 @@ module.exports = [
     output: { path: output, filename: 'bundle.js', chunkFilename: '[name].[contenthash].js' },
     bail: true,
     devtool: false,
+    cache: { type: 'filesystem', cacheDirectory: path.resolve(__dirname, '..', 'node_modules', '.cache', 'webpack-app') },
     mode: process.env.PANN_LAB_MODE === 'production' ? 'production' : 'development',
     performance: { hints: false },
     module: {
