@@ -8,6 +8,7 @@ import { randomWeights } from '../../kernel-lib/src/nn/init';
 import { OrtTrainer, TfjsTrainer } from '../../kernel-lib/src/nn/train';
 import { buildResUNet3d } from '../../kernel-lib/src/nn/resunet';
 import { createRng } from '../../kernel-lib/src/core/rng';
+import { graphAttention } from '../../kernel-lib/src/nn/graph-attention';
 import { randn, relErr, useCpu } from './helpers';
 
 beforeAll(useCpu);
@@ -19,8 +20,9 @@ async function check(net: Network, inputShapes: Record<string, number[]>, seed: 
   for (const [k, shape] of Object.entries(inputShapes)) {
     const n = shape.reduce((a, b) => a * b, 1);
     const L = net.layers.find((l) => l.id === k);
+    const mult = 2 + (s++ % 3); // src and dst get different edge patterns (equal ones make attention degenerate)
     inputs[k] = L && L.kind === 'input' && L.dtype === 'int32'
-      ? { data: Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 5), shape }
+      ? { data: Int32Array.from({ length: n }, (_, i) => (i * mult + seed) % 5), shape }
       : { data: randn(n, s++), shape };
   }
   const ortT = await OrtTrainer.create(net, weights, inputShapes, { provider: 'cpu' });
@@ -88,6 +90,19 @@ test('pooling, upsampling, concat, sigmoid and the graph-attention primitives', 
   gb.output(gb.softmax(gb.dense(gb.concat([h, agg]), { units: 3 })));
   const r2 = await check(gb.build(), { features: [5, 4], src: [9], dst: [9] }, 12);
   expect(r2.worst).toBeLessThan(1e-4);
+});
+
+test('DAST-style graph attention (segment softmax, multi-head) gradients', async () => {
+  const b = new NetBuilder('dast');
+  const f = b.input('features', 5, 2);
+  const src = b.indexInput('src');
+  const dst = b.indexInput('dst');
+  let h = b.activation(b.dense(f, { units: 6 }), 'tanh');
+  h = graphAttention(b, h, src, dst, 5, { dim: 3, heads: 2, name: 'g1' });
+  b.output(b.softmax(b.dense(h, { units: 3 })));
+  const r = await check(b.build(), { features: [5, 5], src: [11], dst: [11] }, 13);
+  expect(r.lossErr).toBeLessThan(1e-5);
+  expect(r.worst).toBeLessThan(1e-4);
 });
 
 test('a wrong gradient rule would be caught: perturbed weights give different gradients', async () => {

@@ -6,6 +6,7 @@ import { randomWeights } from '../../kernel-lib/src/nn/init';
 import { inferTfjs, toTfWeights } from '../../kernel-lib/src/nn/tfjs-exec';
 import { OrtNetwork } from '../../kernel-lib/src/nn/ort-exec';
 import { buildResUNet3d, buildUNet3d } from '../../kernel-lib/src/nn/resunet';
+import { graphAttention } from '../../kernel-lib/src/nn/graph-attention';
 import { randn, relErr, useCpu } from './helpers';
 
 type In = Record<string, { data: Float32Array | Int32Array; shape: number[] }>;
@@ -70,6 +71,22 @@ test('DAST-style graph attention primitives: dense, layer norm, softmax, gather,
   const e = 12;
   const rngIdx = (seed: number): Int32Array => Int32Array.from({ length: e }, (_, i) => (i * seed + 1) % 5);
   const err = await parity(net, { features: { data: randn(5 * 6, 8), shape: [5, 6] }, src: { data: rngIdx(3), shape: [e] }, dst: { data: rngIdx(2), shape: [e] } }, 9);
+  expect(err).toBeLessThanOrEqual(1e-4);
+});
+
+test('DAST-style network: two multi-head graph-attention layers with segment softmax', async () => {
+  const b = new NetBuilder('dast');
+  const f = b.input('features', 7, 2);
+  const src = b.indexInput('src');
+  const dst = b.indexInput('dst');
+  let h = b.activation(b.dense(f, { units: 8 }), 'relu');
+  h = graphAttention(b, h, src, dst, 6, { dim: 4, heads: 2, name: 'g1' });
+  h = graphAttention(b, h, src, dst, 6, { dim: 4, name: 'g2' });
+  b.output(b.softmax(b.dense(h, { units: 3 })));
+  const e = 14;
+  const s = Int32Array.from({ length: e }, (_, i) => (i * 5 + 1) % 6);
+  const d = Int32Array.from({ length: e }, (_, i) => i % 6);
+  const err = await parity(b.build(), { features: { data: randn(6 * 7, 21), shape: [6, 7] }, src: { data: s, shape: [e] }, dst: { data: d, shape: [e] } }, 22);
   expect(err).toBeLessThanOrEqual(1e-4);
 });
 

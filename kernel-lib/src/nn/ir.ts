@@ -29,7 +29,10 @@ export type Layer =
   | { kind: 'dense'; id: string; input: string; units: number; bias: boolean }
   | { kind: 'film'; id: string; input: string; gamma: string; beta: string }
   | { kind: 'gather'; id: string; input: string; indices: string }
-  | { kind: 'scatterAdd'; id: string; input: string; indices: string; numSegments: number };
+  | { kind: 'scatterAdd'; id: string; input: string; indices: string; numSegments: number }
+  | { kind: 'mul'; id: string; inputs: [string, string] }
+  | { kind: 'sumLast'; id: string; input: string }
+  | { kind: 'segmentSoftmax'; id: string; input: string; indices: string; numSegments: number };
 
 /** A named weight in tfjs layout. */
 export interface WeightSpec {
@@ -106,6 +109,11 @@ export class NetBuilder {
   }
   private weight(name: string, shape: number[], init: WeightSpec['init'], fanIn: number): void {
     this.weights.push({ name, shape, init, fanIn });
+  }
+
+  /** Channel count (last axis) of a tensor built so far. */
+  channelsOf(id: string): number {
+    return this.need(id);
   }
 
   /** A float input: a volume `[N, D, H, W, channels]` (rank 5) or a table `[rows, channels]` (rank 2). */
@@ -226,6 +234,31 @@ export class NetBuilder {
     const c = this.need(x, 2);
     this.need(indices, 2);
     return this.push({ kind: 'scatterAdd', id: this.id('scatterAdd', name), input: x, indices, numSegments }, c, 2);
+  }
+  /**
+   * Element-wise product of two rank-2 tensors; one may have a single column, broadcast over the
+   * other's columns (attention weights × messages).
+   */
+  mul(a: string, b: string, name?: string): string {
+    const ca = this.need(a, 2);
+    const cb = this.need(b, 2);
+    if (ca !== cb && ca !== 1 && cb !== 1) throw new PannError('SHAPE', `mul: '${a}' (${ca}) and '${b}' (${cb}) columns do not broadcast`);
+    return this.push({ kind: 'mul', id: this.id('mul', name), inputs: [a, b] }, Math.max(ca, cb), 2);
+  }
+  /** Row sums of a rank-2 tensor: `[rows, F]` → `[rows, 1]` (with `mul`, a per-edge dot product). */
+  sumLast(x: string, name?: string): string {
+    this.need(x, 2);
+    return this.push({ kind: 'sumLast', id: this.id('sumLast', name), input: x }, 1, 2);
+  }
+  /**
+   * Softmax of per-edge scores `[E, H]` over the edges that share a segment id (the incoming edges
+   * of each node), per column: exp(s − max s) / Σ_segment exp(s − max s). The shift is the global
+   * maximum per column (softmax is shift-invariant within a segment, so it only guards overflow).
+   */
+  segmentSoftmax(scores: string, indices: string, numSegments: number, name?: string): string {
+    const c = this.need(scores, 2);
+    this.need(indices, 2);
+    return this.push({ kind: 'segmentSoftmax', id: this.id('segmentSoftmax', name), input: scores, indices, numSegments }, c, 2);
   }
   /** Marks network outputs (in order). */
   output(...ids: string[]): void {

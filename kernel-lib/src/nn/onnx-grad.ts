@@ -225,6 +225,10 @@ function backward(g: OnnxGraph, n: GraphNode, dys: (string | undefined)[], push:
       }
       return;
     }
+    case 'ReduceMax':
+      // only emitted as the overflow shift of segmentSoftmax, whose output does not depend on it
+      if (n.outputs[0].startsWith('softmax_shift')) return;
+      throw new PannError('STATE', 'onnx-grad: no gradient for ReduceMax');
     case 'Conv':
       convBackward(g, n, dy, push, want);
       return;

@@ -159,6 +159,24 @@ export function lowerNetwork(
         v[L.id] = g.node('ScatterND', [zeros, g.reshape(idx, [e, 1]), x], [L.numSegments, c], { reduction: 'add' });
         break;
       }
+      case 'mul':
+        v[L.id] = g.mul(v[L.inputs[0]], v[L.inputs[1]]);
+        break;
+      case 'sumLast':
+        v[L.id] = g.reduceSum(v[L.input], [1], true);
+        break;
+      case 'segmentSoftmax': {
+        const s = v[L.input];
+        const idx = v[L.indices];
+        const [e, c] = g.shape(s);
+        // the max shift is a constant for differentiation (softmax is shift-invariant): StopShift marks it
+        const shift = g.node('ReduceMax', [s], [1, c], { axes: [0], keepdims: 1 }, 'softmax_shift');
+        const ex = g.unary('Exp', g.sub(s, shift));
+        const zeros = g.constant(new Float32Array(L.numSegments * c), [L.numSegments, c]);
+        const sums = g.node('ScatterND', [zeros, g.reshape(idx, [e, 1]), ex], [L.numSegments, c], { reduction: 'add' });
+        v[L.id] = g.div(ex, g.node('Gather', [sums, g.reshape(idx, [e])], [e, c], { axis: 0 }));
+        break;
+      }
     }
   }
   const out: Record<string, string> = {};

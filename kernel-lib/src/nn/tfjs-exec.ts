@@ -145,6 +145,20 @@ export function runTfjs(net: Network, weights: TfWeights, inputs: Record<string,
       case 'scatterAdd':
         v[L.id] = tf.unsortedSegmentSum(v[L.input], tf.reshape(v[L.indices], [-1]) as tf.Tensor1D, L.numSegments);
         break;
+      case 'mul':
+        v[L.id] = tf.mul(v[L.inputs[0]], v[L.inputs[1]]);
+        break;
+      case 'sumLast':
+        v[L.id] = tf.sum(v[L.input], -1, true);
+        break;
+      case 'segmentSoftmax': {
+        const s = v[L.input];
+        const ids = tf.reshape(v[L.indices], [-1]) as tf.Tensor1D;
+        const e = tf.exp(tf.sub(s, tf.max(s, 0, true)));
+        const denom = tf.gather(tf.unsortedSegmentSum(e, ids, L.numSegments), ids, 0);
+        v[L.id] = tf.div(e, denom);
+        break;
+      }
     }
   }
   const out: Record<string, tf.Tensor> = {};
