@@ -23,6 +23,8 @@ export * from './pipeline/run';
 export { runOnFiles, loadTiltSeries } from './pipeline/run-files';
 export type { RunFilesOptions, Summary } from './pipeline/run-files';
 export { runDemo } from './pipeline/demo';
+export { truthInVolumeFrame } from './pipeline/truth-frame';
+export type { TruthFrame } from './pipeline/truth-frame';
 export type { DemoOptions, DemoReport } from './pipeline/demo';
 export { Session } from './session/session';
 export type { SessionMemory } from './session/session';
