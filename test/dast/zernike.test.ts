@@ -9,6 +9,7 @@ import {
   zernikeDescriptorLength,
   zernikeDescriptorNames,
   zernikeDescriptors,
+  zernikeDescriptorsAsync,
   zernikeInvariants,
   zernikeMoments,
 } from '../../kernel-lib/src/classify/dast/zernike';
@@ -312,6 +313,24 @@ describe('(c) rotation invariance', () => {
     for (let i = 1; i < da.length; i++) expect(db[i]).toBeCloseTo(da[i], 5);
     const raw = zernikeDescriptors(a, pos).values;
     expect(da[3] * raw[0]).toBeCloseTo(raw[3], 5);
+  });
+});
+
+describe('zernikeDescriptorsAsync', () => {
+  test('gives the sync result and reports progress up to nAtoms', async () => {
+    const vol = gaussianVolume([30, 30, 30], 0.4, [
+      { c: [5, 5, 5], amp: 1, sigmaA: 0.5 },
+      { c: [6.2, 5.3, 4.4], amp: 0.7, sigmaA: 0.5 },
+    ]);
+    const rng = createRng(3);
+    const pos = Float64Array.from({ length: 3 * 2500 }, () => 3 + 6 * rng.uniform());
+    const events: number[] = [];
+    const a = await zernikeDescriptorsAsync(vol, pos, { order: 6, onProgress: (e) => events.push(e.done) });
+    const b = zernikeDescriptors(vol, pos, { order: 6 });
+    expect(a.names).toEqual(b.names);
+    expect(Array.from(a.values)).toEqual(Array.from(b.values));
+    expect(events[events.length - 1]).toBe(2500);
+    expect(events.length).toBeGreaterThan(1);
   });
 });
 

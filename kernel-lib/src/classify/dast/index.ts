@@ -21,6 +21,7 @@ export {
   zernikeDescriptorLength,
   zernikeDescriptorNames,
   zernikeDescriptors,
+  zernikeDescriptorsAsync,
   zernikeInvariants,
   zernikeMoments,
 } from './zernike';

@@ -14,7 +14,8 @@
  * (⌊N/2⌋+1)(⌈N/2⌉+1) values, e.g. 36 for N = 10 (see {@link zernikeDescriptorLength}).
  */
 import { PannError, assertPositive } from '../../core/errors';
-import type { Volume } from '../../core/types';
+import { throttledProgress, yieldToEventLoop } from '../../core/progress';
+import type { ProgressCallback, Volume } from '../../core/types';
 import { assertVolume, ballGrid, sampleInto } from './local-density';
 import { type ZernikeGridBasis, minimumGridSize, zernikeGridBasis, zernikeIndex } from './zernike-basis';
 
@@ -272,21 +273,12 @@ export interface ZernikeDescriptorOptions {
   normalization?: ZernikeNormalization;
 }
 
-/**
- * Rotation-invariant 3D Zernike descriptors of the density around each atom.
- * @param volume the density (e.g. the refined volume), [nz, ny, nx], voxel (k, j, i) at (i, j, k)·voxelSizeA.
- * @param positionsA atom centres x, y, z in Å in the volume frame, length 3·nAtoms.
- * @param options radiusA (Å), order, gridSize, normalization — see {@link ZernikeDescriptorOptions}.
- * @returns values Float32Array [nAtoms, d] (row per atom) and the d descriptor names.
- */
-export function zernikeDescriptors(
-  volume: Volume,
-  positionsA: Float64Array,
-  options: ZernikeDescriptorOptions = {},
-): { values: Float32Array; names: string[] } {
+/** Validated inputs and the chunked worker shared by the sync and async entry points. */
+function descriptorJob(volume: Volume, positionsA: Float64Array, options: ZernikeDescriptorOptions) {
   const radiusA = options.radiusA ?? DEFAULT_ZERNIKE_RADIUS_A;
   const order = options.order ?? DEFAULT_ZERNIKE_ORDER;
   const gridSize = options.gridSize ?? minimumGridSize(order);
+  const normalization = options.normalization ?? 'none';
   assertPositive(radiusA, 'radiusA');
   if (positionsA.length % 3 !== 0) {
     throw new PannError(
@@ -303,13 +295,55 @@ export function zernikeDescriptors(
   const nAtoms = positionsA.length / 3;
   const moments = new Float64Array(nAtoms * basis.index.count);
   const chunk = new Float32Array(Math.min(CHUNK, Math.max(1, nAtoms)) * grid.count);
-  for (let first = 0; first < nAtoms; first += CHUNK) {
-    const count = Math.min(CHUNK, nAtoms - first);
-    sampleInto(volume, positionsA, first, count, radiusA, grid, chunk);
-    momentsInto(basis, chunk, count, moments, first);
-  }
   return {
-    values: zernikeInvariants(moments, order, options.normalization ?? 'none'),
-    names: zernikeDescriptorNames(order),
+    nAtoms,
+    /** Moments of atoms [first, first + CHUNK); returns the number done. */
+    step(first: number): number {
+      const count = Math.min(CHUNK, nAtoms - first);
+      sampleInto(volume, positionsA, first, count, radiusA, grid, chunk);
+      momentsInto(basis, chunk, count, moments, first);
+      return count;
+    },
+    result: () => ({
+      values: zernikeInvariants(moments, order, normalization),
+      names: zernikeDescriptorNames(order),
+    }),
   };
+}
+
+/**
+ * Rotation-invariant 3D Zernike descriptors of the density around each atom.
+ * @param volume the density (e.g. the refined volume), [nz, ny, nx], voxel (k, j, i) at (i, j, k)·voxelSizeA.
+ * @param positionsA atom centres x, y, z in Å in the volume frame, length 3·nAtoms.
+ * @param options radiusA (Å), order, gridSize, normalization — see {@link ZernikeDescriptorOptions}.
+ * @returns values Float32Array [nAtoms, d] (row per atom) and the d descriptor names.
+ */
+export function zernikeDescriptors(
+  volume: Volume,
+  positionsA: Float64Array,
+  options: ZernikeDescriptorOptions = {},
+): { values: Float32Array; names: string[] } {
+  const job = descriptorJob(volume, positionsA, options);
+  for (let first = 0; first < job.nAtoms;) first += job.step(first);
+  return job.result();
+}
+
+/**
+ * {@link zernikeDescriptors} in chunks of 1,024 atoms, yielding to the event loop between chunks (so a
+ * notebook kernel stays responsive) and reporting progress as stage 'zernike' (done/total in atoms).
+ * Same arguments and result; `options.onProgress` receives at most ~100 events.
+ */
+export async function zernikeDescriptorsAsync(
+  volume: Volume,
+  positionsA: Float64Array,
+  options: ZernikeDescriptorOptions & { onProgress?: ProgressCallback } = {},
+): Promise<{ values: Float32Array; names: string[] }> {
+  const job = descriptorJob(volume, positionsA, options);
+  const report = throttledProgress('zernike', job.nAtoms, options.onProgress);
+  for (let first = 0; first < job.nAtoms;) {
+    first += job.step(first);
+    report(first);
+    await yieldToEventLoop();
+  }
+  return job.result();
 }
