@@ -57,6 +57,11 @@ describe('TIFF stacks', () => {
     loop.writeUInt32LE(loop.readUInt32LE(4), loop.length - 4);
     expectPannError(() => parseTiffStack(loop, 'loop.tif'), 'FORMAT', /loops/);
     expectPannError(() => parseTiffStack(Buffer.from('GIF89a not a tiff'), 'x.tif'), 'FORMAT', /byte-order mark/);
+    // a header that claims more rows than the strip holds
+    const tall = Buffer.from(cutData);
+    const ifd0 = tall.readUInt32LE(4);
+    tall.writeUInt32LE(NY * 1000, ifd0 + 2 + 12 + 8); // tag 257 (ImageLength)
+    expectPannError(() => parseTiffStack(tall, 'tall.tif'), 'FORMAT', /needs 35000 bytes of pixel data but its strips hold 35/, /tall\.tif/);
   });
 
   it('rejects RGB pages and pages of different sizes', () => {

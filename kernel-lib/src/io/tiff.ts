@@ -2,16 +2,15 @@
  * Multi-page greyscale TIFF stacks (one page per projection or per z slice), decoded with `utif`.
  *
  * Supported pages: one sample per pixel, 8 or 16 bit unsigned or signed integer, or 32-bit float;
- * every page the same size. Before handing the file to utif (which does no bounds checks), the IFD
- * chain and the uncompressed strip extents are checked here, so a truncated or looping file gives a
- * FORMAT error instead of garbage or a hang.
+ * every page the same size. The IFD chain is read here with every offset and count checked against
+ * the file size, and utif (which does no bounds checks) is used only to decompress pixel data, so a
+ * truncated, looping or otherwise damaged file gives a FORMAT error instead of garbage or a hang.
  */
 import { PannError } from '../core/errors';
 import { readBytes } from './files';
 // utif ships no type declarations; the little we use is typed here.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const UTIF: {
-  decode(buf: ArrayBuffer | Uint8Array): UtifIfd[];
   decodeImage(buf: ArrayBuffer | Uint8Array, ifd: UtifIfd, ifds?: UtifIfd[]): void;
 } = require('utif');
 
@@ -31,9 +30,16 @@ export interface TiffStack {
 }
 
 const MAX_PAGES = 1 << 20;
+/** Bytes per value of each TIFF field type (1 BYTE … 12 DOUBLE). */
+const TYPE_BYTES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8 };
 
-/** Walks the IFD chain, checking every offset; returns the page count. */
-function checkStructure(buf: Uint8Array, fileName: string): number {
+/**
+ * Reads the IFD chain itself, checking every offset and every value extent against the file size
+ * (so no loop can run past the data), and returns the tags in utif's form (`t256: [width]`, …).
+ * utif's own IFD reader is not used: it trusts counts and follows sub-IFD pointers recursively,
+ * which hangs or recurses forever on damaged files. utif then only decompresses pixel data.
+ */
+function readIfds(buf: Uint8Array, fileName: string): UtifIfd[] {
   const fail = (problem: string): never => {
     throw new PannError('FORMAT', `not a readable TIFF file: ${problem}`, { file: fileName });
   };
@@ -45,45 +51,61 @@ function checkStructure(buf: Uint8Array, fileName: string): number {
   const magic = dv.getUint16(2, le);
   if (magic === 43) fail('BigTIFF files are not supported');
   if (magic !== 42) fail(`bad magic number ${magic} (expected 42)`);
-  let ifd = dv.getUint32(4, le);
+  let at = dv.getUint32(4, le);
   const seen = new Set<number>();
-  let pages = 0;
-  while (ifd !== 0) {
-    if (seen.has(ifd)) fail(`the IFD chain loops back to byte ${ifd}`);
-    seen.add(ifd);
-    if (ifd + 2 > buf.length) fail(`truncated: IFD ${pages + 1} at byte ${ifd} lies beyond the end (${buf.length} bytes)`);
-    const count = dv.getUint16(ifd, le);
-    const end = ifd + 2 + 12 * count + 4;
-    if (end > buf.length) fail(`truncated: IFD ${pages + 1} with ${count} entries runs past the end of the file`);
-    // Check strip/tile extents (offsets 273/324, byte counts 279/325) against the file size.
-    const values = (tag: number): number[] | undefined => {
-      for (let e = 0; e < count; e++) {
-        const p = ifd + 2 + 12 * e;
-        if (dv.getUint16(p, le) !== tag) continue;
-        const type = dv.getUint16(p + 2, le), n = dv.getUint32(p + 4, le);
-        const size = type === 3 ? 2 : type === 4 ? 4 : 0;
-        if (!size) fail(`IFD ${pages + 1}: tag ${tag} has unexpected type ${type}`);
-        const at = n * size <= 4 ? p + 8 : dv.getUint32(p + 8, le);
-        if (at + n * size > buf.length) fail(`truncated: IFD ${pages + 1} tag ${tag} values lie beyond the end of the file`);
-        return Array.from({ length: n }, (_, i) => (size === 2 ? dv.getUint16(at + 2 * i, le) : dv.getUint32(at + 4 * i, le)));
+  const ifds: UtifIfd[] = [];
+  while (at !== 0) {
+    const page = ifds.length + 1;
+    if (seen.has(at)) fail(`the IFD chain loops back to byte ${at}`);
+    seen.add(at);
+    if (at + 2 > buf.length) fail(`truncated: IFD ${page} at byte ${at} lies beyond the end (${buf.length} bytes)`);
+    const count = dv.getUint16(at, le);
+    const end = at + 2 + 12 * count + 4;
+    if (end > buf.length) fail(`truncated: IFD ${page} with ${count} entries runs past the end of the file`);
+    const ifd: UtifIfd = {};
+    for (let e = 0; e < count; e++) {
+      const p = at + 2 + 12 * e;
+      const tagId = dv.getUint16(p, le), type = dv.getUint16(p + 2, le), n = dv.getUint32(p + 4, le);
+      const size = TYPE_BYTES[type];
+      if (size === undefined) continue; // unknown field types are skipped, as the TIFF spec asks
+      const inline = n * size <= 4;
+      const v = inline ? p + 8 : dv.getUint32(p + 8, le);
+      if (v + n * size > buf.length) fail(`truncated: IFD ${page} tag ${tagId} (${n} values) lies beyond the end of the file`);
+      let values: unknown;
+      if (type === 2) values = [Buffer.from(buf.subarray(v, v + Math.max(0, n - 1))).toString('latin1')];
+      else if (type === 7 || type === 1) values = buf.slice(v, v + n);
+      else {
+        const arr: number[] = new Array(n);
+        for (let j = 0; j < n; j++) {
+          const o = v + j * size;
+          arr[j] =
+            type === 3 ? dv.getUint16(o, le) : type === 4 ? dv.getUint32(o, le) : type === 6 ? dv.getInt8(o)
+            : type === 8 ? dv.getInt16(o, le) : type === 9 ? dv.getInt32(o, le) : type === 11 ? dv.getFloat32(o, le)
+            : type === 12 ? dv.getFloat64(o, le) : type === 5 ? dv.getUint32(o, le) / dv.getUint32(o + 4, le)
+            : dv.getInt32(o, le) / dv.getInt32(o + 4, le);
+        }
+        values = arr;
       }
-      return undefined;
-    };
-    const offs = values(273) ?? values(324);
-    const counts = values(279) ?? values(325);
-    if (!offs) fail(`IFD ${pages + 1} has no strip or tile offsets`);
-    if (counts) {
-      if (counts.length !== offs!.length) fail(`IFD ${pages + 1}: ${offs!.length} strip offsets but ${counts.length} byte counts`);
-      for (let s = 0; s < offs!.length; s++)
-        if (offs![s] + counts[s] > buf.length)
-          fail(`truncated: page ${pages + 1} strip ${s} needs bytes ${offs![s]}…${offs![s] + counts[s]} but the file has ${buf.length}`);
+      ifd[`t${tagId}`] = values;
     }
-    pages++;
-    if (pages > MAX_PAGES) fail('too many pages');
-    ifd = dv.getUint32(end - 4, le);
+    // Strip/tile extents (offsets 273/324, byte counts 279/325) must lie inside the file.
+    const offs = (ifd.t273 ?? ifd.t324) as number[] | undefined;
+    const counts = (ifd.t279 ?? ifd.t325) as number[] | undefined;
+    if (ifd.t256 !== undefined) {
+      if (!offs) fail(`IFD ${page} has no strip or tile offsets`);
+      if (counts) {
+        if (counts.length !== offs!.length) fail(`IFD ${page}: ${offs!.length} strip offsets but ${counts.length} byte counts`);
+        for (let k = 0; k < offs!.length; k++)
+          if (offs![k] + counts[k] > buf.length)
+            fail(`truncated: page ${page} strip ${k} needs bytes ${offs![k]}…${offs![k] + counts[k]} but the file has ${buf.length}`);
+      }
+    }
+    ifds.push(ifd);
+    if (ifds.length > MAX_PAGES) fail('too many pages');
+    at = dv.getUint32(end - 4, le);
   }
-  if (pages === 0) fail('no image pages');
-  return pages;
+  if (ifds.length === 0) fail('no image pages');
+  return ifds;
 }
 
 function tag(ifd: UtifIfd, t: number, dflt: number): number {
@@ -101,16 +123,10 @@ export function parseTiffStack(buf: Uint8Array, fileName: string): TiffStack {
   const fail = (problem: string): never => {
     throw new PannError('FORMAT', `not a readable TIFF stack: ${problem}`, { file: fileName });
   };
-  checkStructure(buf, fileName);
+  const ifds = readIfds(buf, fileName).filter((d) => d.t256 !== undefined); // image IFDs only
+  if (ifds.length === 0) fail('no image pages');
   // utif indexes from the start of the ArrayBuffer, so give it an exact copy.
   const ab = Uint8Array.from(buf);
-  let ifds: UtifIfd[];
-  try {
-    ifds = UTIF.decode(ab.buffer);
-  } catch (e) {
-    return fail(`utif could not parse it (${(e as Error).message})`);
-  }
-  ifds = ifds.filter((d) => d.t256 !== undefined); // skip non-image IFDs (e.g. thumbnails' EXIF)
   let nx = 0, ny = 0;
   let data = new Float32Array(0);
   ifds.forEach((ifd, page) => {
@@ -119,6 +135,16 @@ export function parseTiffStack(buf: Uint8Array, fileName: string): TiffStack {
     const kind = `${fmt === 3 ? 'float' : fmt === 2 ? 'int' : 'uint'}${bits}`;
     if (!['uint8', 'int8', 'uint16', 'int16', 'float32'].includes(kind))
       fail(`page ${page + 1} has ${bits}-bit ${kind.replace(/\d+$/, '')} samples; supported: 8/16-bit integer or 32-bit float`);
+    // utif trusts width × height; check them against the strips before it allocates and copies.
+    const w0 = tag(ifd, 256, 0), h0 = tag(ifd, 257, 0), need = w0 * h0 * (bits / 8);
+    if (!(w0 > 0 && h0 > 0) || need > 2 ** 31) fail(`page ${page + 1} has an implausible size ${w0}×${h0}`);
+    if (compression === 1) {
+      const offs = (ifd.t273 ?? ifd.t324) as number[] | undefined;
+      const counts = (ifd.t279 ?? ifd.t325) as number[] | undefined;
+      const have = counts ? counts.reduce((a, b) => a + b, 0) : offs && offs.length === 1 ? buf.length - offs[0] : 0;
+      if (have < need)
+        fail(`truncated: page ${page + 1} (${w0}×${h0}, ${bits}-bit) needs ${need} bytes of pixel data but its strips hold ${have}`);
+    }
     try {
       UTIF.decodeImage(ab.buffer, ifd, ifds);
     } catch (e) {
