@@ -25,9 +25,11 @@ const { sqrt } = Math;
 /** Default maximum order N (36 invariants). */
 export const DEFAULT_ZERNIKE_ORDER = 10;
 /**
- * Default ball radius in Å. Just under half the nearest-neighbour distance of the close-packed metals
- * AET studies (Ni 2.49, Cu 2.56, Pt 2.77, Au 2.88 Å → 1.25–1.44 Å), so each ball holds its own atom's
- * peak out to ~2–3σ of a reconstructed peak (σ ≈ 0.4–0.6 Å) and only the far tails of its neighbours.
+ * Default ball radius in Å: about half the nearest-neighbour distance of the close-packed metals AET
+ * studies (Ni 2.49, Cu 2.56, Pt 2.77, Au 2.88 Å → halves 1.25–1.44 Å; inside the midpoint for Pt/Au,
+ * ≤ 0.05 Å past it for Ni/Cu), so each ball covers its own atom's reconstructed peak out to ~2–3σ
+ * (σ ≈ 0.4–0.6 Å) and sees only the far tails of its neighbours. Larger balls mix in neighbour density
+ * (an environment cue the graph network already gets from the neighbour graph); smaller ones cut the peak.
  */
 export const DEFAULT_ZERNIKE_RADIUS_A = 1.3;
 
