@@ -1,0 +1,7 @@
+/** Compute engine plumbing: tfjs backend choice, ONNX Runtime sessions and providers, tfjs gradients. */
+export { initBackend, backendInfo, BACKEND_CHAIN } from './backend';
+export type { BackendInfo, BackendCandidate, BackendDeps } from './backend';
+export { chooseOrtProviders, createOrtSession, loadOrt, ortSessionOptions } from './ort';
+export type { OrtProviderInfo } from './ort';
+export { registerTfjsGradients } from './tfjs-gradients';
+export { OnnxGraph, ONNX_OPSET } from './onnx-graph';

@@ -1,0 +1,20 @@
+/** Networks: the IR, builders, executors (tfjs, ONNX Runtime), trainers, weights I/O, tiled inference. */
+export { NetBuilder, parameterCount, checkWeights, weightNames } from './ir';
+export type { Network, Layer, WeightSpec, WeightMap, Activation } from './ir';
+export { initWeights, randomWeights } from './init';
+export { buildResUNet3d, buildUNet3d } from './resunet';
+export type { ResUNetOptions } from './resunet';
+export { graphAttention } from './graph-attention';
+export type { GraphAttentionOptions } from './graph-attention';
+export { runTfjs, inferTfjs, toTfWeights } from './tfjs-exec';
+export type { TfWeights } from './tfjs-exec';
+export { exportOnnx, OrtNetwork } from './ort-exec';
+export type { FlatTensor, FlatInput } from './ort-exec';
+export { OrtTrainer, TfjsTrainer, buildTrainingGraph } from './train';
+export type { Trainer, LossAndGrads } from './train';
+export { Adam } from './adam';
+export type { AdamOptions } from './adam';
+export { saveTfjsWeights, loadTfjsWeights, encodeTfjsWeights, decodeTfjsWeights } from './weights-io';
+export type { TfjsModelJson } from './weights-io';
+export { runTiled } from './tiled';
+export type { TileRunner, TiledOptions } from './tiled';
