@@ -16,6 +16,7 @@ export * from './core/elements';
 export * from './io';
 export * from './sim';
 export * from './recon';
+export * from './preprocess/background';
 export * from './trace';
 export * from './classify';
 export * from './metrics';

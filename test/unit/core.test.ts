@@ -48,3 +48,19 @@ describe('projectAtoms', () => {
     expect(argmax(p.subarray(1024)) % 32).toBe(16);
   });
 });
+
+import { subtractBackground } from '../../kernel-lib/src/preprocess/background';
+describe('subtractBackground', () => {
+  it('removes a per-projection offset measured on the border and keeps the particle signal', () => {
+    const n = 20;
+    const data = new Float32Array(2 * n * n);
+    for (let a = 0; a < 2; a++) for (let p = 0; p < n * n; p++) data[a * n * n + p] = a === 0 ? 3 : 7;
+    data[10 * n + 10] += 50; // a bright "atom" in the middle of projection 0
+    const r = subtractBackground({ data, shape: [2, n, n], pixelSizeA: 1, anglesDeg: [[0, 0, 0], [0, 10, 0]] });
+    expect(Array.from(r.offsets)).toEqual([3, 7]);
+    expect(r.tilts.data[10 * n + 10]).toBe(50);
+    expect(r.tilts.data[n * n + 5]).toBe(0);
+    expect(data[0]).toBe(3); // input untouched
+    expect(() => subtractBackground(r.tilts, { borderFraction: 0.7 })).toThrow(/borderFraction/);
+  });
+});

@@ -66,6 +66,7 @@ export function buildProgram(): Command {
     .option('--species <list>', 'element symbols, e.g. Fe,Pt', list)
     .addOption(new Option('--classify <method>', 'species classifier').choices(['kmeans', 'dast']))
     .addOption(new Option('--refine <method>', 'volume refinement').choices(['none', 'glare', 'unet']))
+    .addOption(new Option('--background <method>', 'per-projection background removal').choices(['border-median', 'none']))
     .addOption(new Option('--align <method>', 'tilt-series pre-alignment').choices(['none', 'centre-of-mass', 'cross-correlation']))
     .addOption(new Option('--method <method>', 'reconstruction algorithm').choices(['resire', 'sirt', 'wbp']))
     .option('--iterations <n>', 'reconstruction iterations', num)
@@ -79,7 +80,7 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => {
       const flags: RunFilesOptions = {
         tilts: o.tilts, tiltsVar: o.tiltsVar, angles: o.angles, anglesVar: o.anglesVar, pixelSizeA: o.pixelSize, out: o.out,
-        species: o.species, classify: o.classify, refine: o.refine, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
+        species: o.species, classify: o.classify, refine: o.refine, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
         reconstruction: o.method || o.iterations ? { method: o.method, iterations: o.iterations } : undefined,
         trace: o.minSeparation || o.threshold ? { minSeparationA: o.minSeparation, threshold: o.threshold === undefined || o.threshold === 'auto' ? o.threshold : num(o.threshold) } : undefined,
       };

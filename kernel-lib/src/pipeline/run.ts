@@ -12,6 +12,7 @@ import { traceAtoms, selectAtoms, autoThreshold, type TraceResult } from '../tra
 import { classifyKMeans } from '../classify';
 import { rFactor } from '../metrics';
 import { StageTimer } from './timer';
+import { subtractBackground } from '../preprocess/background';
 
 export type VolumeRefineMethod = 'none' | 'glare' | 'unet';
 export type ClassifyMethod = 'kmeans' | 'dast';
@@ -21,6 +22,8 @@ export type AlignMethod = 'none' | 'centre-of-mass' | 'cross-correlation';
 export interface PipelineOptions {
   /** Element symbols in the particle, lightest to heaviest or any order (e.g. ['Fe', 'Pt']). Default ['Pt']. */
   species?: string[];
+  /** Per-projection background removal (median of a border frame). Default 'border-median'. */
+  background?: 'border-median' | 'none';
   /** Tilt-series pre-alignment. Default 'none' (simulated and published data sets come pre-aligned). */
   align?: AlignMethod;
   reconstruction?: { method?: ReconstructionMethod; iterations?: number; stepSize?: number; positivity?: boolean };
@@ -37,7 +40,7 @@ export interface PipelineOptions {
 }
 
 export interface PipelineResult {
-  /** The tilt series after alignment (the input when align = 'none'). */
+  /** The tilt series after background removal and alignment (what was reconstructed). */
   tilts: TiltSeries;
   reconstruction: Volume;
   /** Per-iteration projection error of the reconstruction. */
@@ -63,9 +66,12 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   const onProgress = opts.onProgress;
 
   let aligned = tilts;
+  if ((opts.background ?? 'border-median') !== 'none') {
+    aligned = await timer.time('background', () => subtractBackground(tilts).tilts);
+  }
   const align = opts.align ?? 'none';
   if (align !== 'none') {
-    aligned = await timer.time('align', async () => (await alignTiltSeries(tilts, { method: align, onProgress })).tilts);
+    aligned = await timer.time('align', async () => (await alignTiltSeries(aligned, { method: align, onProgress })).tilts);
   }
 
   const recon = await timer.time('reconstruct', () => reconstructDetailed(aligned, { ...opts.reconstruction, onProgress }));

@@ -16,6 +16,7 @@ import { PannError } from '../core/errors';
 import { Session } from './session';
 import { simulate, type SimulateOptions, type SimulationResult } from '../sim';
 import { alignTiltSeries } from '../recon/align';
+import { subtractBackground, type BackgroundOptions } from '../preprocess/background';
 import { reconstructDetailed, type ReconstructOptions } from '../recon/reconstruct';
 import { traceAtoms, selectAtoms, autoThreshold, type TraceOptions, type TraceResult, type SelectOptions } from '../trace';
 import { classifyKMeans, type KMeansClassifyOptions } from '../classify';
@@ -37,6 +38,14 @@ export class PipelineSession extends Session {
     this.set('truth', sim.truth);
     if (sim.atomicVolume) this.set('atomicVolume', sim.atomicVolume);
     return sim;
+  }
+
+  /** Removes each projection's background offset → 'tilts' (the original is kept as 'tiltsRaw'). */
+  background(opts: BackgroundOptions = {}): TiltSeries {
+    const raw = this.tilts();
+    const res = subtractBackground(raw, opts);
+    this.set('tiltsRaw', raw);
+    return this.set('tilts', res.tilts);
   }
 
   /** Pre-aligns 'tilts' in place of the stored series → 'tilts' (the original is kept as 'tiltsUnaligned'). */
