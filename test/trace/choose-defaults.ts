@@ -1,5 +1,5 @@
 /**
- * Measurement behind the default `smoothingSigmaA` of traceAtoms (not a test by itself; run it through
+ * Measurement behind the default `smoothingSigmaA` of traceAtoms (and a check of `autoThreshold`) (not a test by itself; run it through
  * a throwaway jest file that logs `await measureSmoothing()`).
  */
 import { traceAtoms, selectAtoms, otsuSplit } from '../../kernel-lib/src/trace';

@@ -1,6 +1,7 @@
 import { traceAtoms, selectAtoms, autoThreshold, otsuSplit } from '../../kernel-lib/src/trace';
 import { PannError } from '../../kernel-lib/src/core/errors';
 import type { AtomicModel, ProgressEvent } from '../../kernel-lib/src/core/types';
+import { createRng } from '../../kernel-lib/src/core/rng';
 import { fccParticle, renderVolume, nearestRmsePm } from './synthetic';
 
 const h = 0.4;
@@ -173,13 +174,27 @@ describe('progress, speed and errors', () => {
     await expect(traceAtoms({ ...vol, voxelSizeA: 0 })).rejects.toThrow(/voxelSizeA/);
     const nan = Float32Array.from(vol.data);
     nan[100] = NaN;
-    await expect(traceAtoms({ ...vol, data: nan })).rejects.toThrow(/volume.data contains a non-finite value \(NaN\) at flat index 100/);
+    await expect(traceAtoms({ ...vol, data: nan })).rejects.toThrow(
+      /volume.data contains a non-finite value \(NaN\) at flat index 100/,
+    );
     await expect(traceAtoms(vol, { smoothingSigmaA: -1 })).rejects.toThrow(PannError);
     await expect(traceAtoms(vol, { minSeparationA: 0 })).rejects.toThrow(/minSeparationA/);
     await expect(traceAtoms(vol, { refine: 'cubic' as never })).rejects.toThrow(/refine/);
     const tr = await traceAtoms(vol);
     expect(() => selectAtoms(tr, { score: 'area' as never })).toThrow(/score/);
     expect(() => selectAtoms(tr, { threshold: NaN })).toThrow(/threshold/);
+  });
+
+  test('pure noise: thousands of candidates, but the automatic threshold selects (almost) none', async () => {
+    const rng = createRng(1);
+    const data = Float32Array.from({ length: 64 ** 3 }, () => 0.1 * rng.normal());
+    const tr = await traceAtoms({ data, shape: [64, 64, 64], voxelSizeA: 0.4 }, { intensityThreshold: 0 });
+    expect(tr.peak.length).toBeGreaterThan(1000);
+    expect(tr.volumeStats.noiseSigma).toBeGreaterThan(0);
+    expect(selectAtoms(tr).species.length).toBeLessThanOrEqual(1);
+    // A lower noise level in σ admits more ghosts: the knob works in the documented direction.
+    const lax = selectAtoms(tr, { threshold: autoThreshold(tr, { noiseSigmas: 3 }) }).species.length;
+    expect(lax).toBeGreaterThan(10);
   });
 
   test('an empty (flat) volume gives no candidates and an empty model', async () => {

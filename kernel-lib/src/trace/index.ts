@@ -1,5 +1,5 @@
 /** Atom tracing: find every candidate once, then choose atoms by threshold without a new search. */
-export { traceAtoms, integrateSpheres, suppressClose, checkVolume } from './trace-atoms';
+export { traceAtoms, integrateSpheres, suppressClose, checkVolume, volumeStatistics } from './trace-atoms';
 export type { TraceOptions, TraceResult } from './trace-atoms';
 export { selectAtoms, autoThreshold, otsuThreshold, otsuSplit } from './select';
 export type { SelectOptions, TraceScore } from './select';

@@ -83,19 +83,59 @@ export function selectAtoms(trace: TraceResult, opts: SelectOptions = {}): Atomi
 }
 
 /**
- * A threshold separating atoms from noise maxima: Otsu's method (the cut maximising the between-class
- * variance of a 256-bin histogram) on the score of the candidates that survive the minimum-separation
- * pass. Otsu needs no model of either population's shape and is stable when noise maxima outnumber atoms.
+ * A threshold separating atoms from noise maxima, on the scores of the candidates that survive the
+ * minimum-separation pass.
+ *
+ * Score 'peak': recursive Otsu with a noise model. The noise level is T_noise = median + max(k·σ, 0.1·(max −
+ * median)) of the smoothed volume (σ = 1.4826·MAD, k = `noiseSigmas`, default 4.5; the 10 % floor treats
+ * small reconstruction artefacts of a clean volume as noise). Measured on pure white noise smoothed by the
+ * default 0.35 Å (0.4 Å voxels): the highest of 2.7k maxima (64³) lay at 4.2σ, of 23k maxima (128³) at
+ * 5.05σ; k = 4 let 3 / 77 noise maxima through, k = 4.5 lets 0 / 6. On a noisy (20 % of the Pt peak) Pd/Pt
+ * particle k = 4.5 kept 86 % of the atoms (the dimmest Pd lie within the noise), k = 5 70 %, k = 4 92 %. Otsu's cut (`otsuSplit`) is
+ * taken; if its lower class still holds a population of atoms (values ≥ T_noise numbering ≥ 10 % of the
+ * upper class, e.g. the lighter species of an alloy), the lower class is split again, and so on. When no
+ * split is clear the threshold is max(min score, T_noise). Score 'integrated': plain `otsuSplit`.
  * @param opts.score score to split (default 'peak')
- * @returns an absolute threshold in the score's units (−∞ when there are no candidates: keep nothing is
- *   impossible then anyway).
+ * @param opts.noiseSigmas k, the noise level in noise σ (default 4.5): lower finds dimmer atoms, admits more ghosts
+ * @returns an absolute threshold in the score's units (−∞ when there are no candidates).
  */
-export function autoThreshold(trace: TraceResult, opts: { score?: TraceScore } = {}): number {
-  const values = scoreValues(trace, opts.score ?? 'peak');
+export function autoThreshold(
+  trace: TraceResult,
+  opts: { score?: TraceScore; noiseSigmas?: number } = {},
+): number {
+  const score = opts.score ?? 'peak';
+  const values = scoreValues(trace, score);
   const v: number[] = [];
   for (let c = 0; c < values.length; c++)
     if (trace.suppressedBy[c] === -1 && Number.isFinite(values[c])) v.push(values[c]);
-  return otsuThreshold(Float64Array.from(v));
+  if (v.length === 0) return -Infinity;
+  if (score !== 'peak' || !trace.volumeStats) return otsuSplit(Float64Array.from(v)).threshold;
+  const { median, noiseSigma, max } = trace.volumeStats;
+  const k = opts.noiseSigmas ?? 4.5;
+  if (!(k >= 0)) throw new PannError('OPTION', `noiseSigmas must be ≥ 0, got ${k}`, { field: 'noiseSigmas' });
+  const noiseLevel = median + Math.max(k * noiseSigma, 0.1 * (max - median));
+  return recursiveCut(Float64Array.from(v), noiseLevel, 0);
+}
+
+function recursiveCut(values: Float64Array, noiseLevel: number, depth: number): number {
+  let min = Infinity;
+  for (let t = 0; t < values.length; t++) if (values[t] < min) min = values[t];
+  const s = otsuSplit(values);
+  if (!(s.threshold > min) || depth >= 4) return Math.max(min, noiseLevel);
+  let atomsBelow = 0,
+    above = 0;
+  for (let t = 0; t < values.length; t++) {
+    if (values[t] >= s.threshold) above++;
+    else if (values[t] >= noiseLevel) atomsBelow++;
+  }
+  if (atomsBelow >= Math.max(3, 0.1 * above)) {
+    return recursiveCut(
+      values.filter((x) => x < s.threshold),
+      noiseLevel,
+      depth + 1,
+    );
+  }
+  return s.threshold;
 }
 
 /**

@@ -63,6 +63,8 @@ export interface TraceResult {
   voxelSizeA: number;
   /** The options actually used (defaults resolved). */
   options: Required<Omit<TraceOptions, 'onProgress'>>;
+  /** Background level (median), noise σ (1.4826·MAD) and maximum of the smoothed volume (volume units). */
+  volumeStats: { median: number; noiseSigma: number; max: number };
   /** Wall time of each step in ms. */
   timingsMs: { smooth: number; maxima: number; refine: number; scores: number; suppress: number };
 }
@@ -99,7 +101,9 @@ export async function traceAtoms(volume: Volume, opts: TraceOptions = {}): Promi
   await yieldToEventLoop();
 
   t0 = performance.now();
-  const intensityThreshold = opts.intensityThreshold ?? defaultNoiseFloor(smoothed.data);
+  const stats = volumeStatistics(smoothed.data);
+  // Default floor: median + 0.02·(max − median) keeps atoms ~50× dimmer than the brightest.
+  const intensityThreshold = opts.intensityThreshold ?? stats.median + 0.02 * (stats.max - stats.median);
   if (!Number.isFinite(intensityThreshold)) {
     throw new PannError(
       'OPTION',
@@ -175,6 +179,7 @@ export async function traceAtoms(volume: Volume, opts: TraceOptions = {}): Promi
     volumeShape: [...volume.shape] as Shape3,
     voxelSizeA: h,
     options: { smoothingSigmaA, minSeparationA, refine, fitRadiusA, integrationRadiusA, intensityThreshold },
+    volumeStats: stats,
     timingsMs,
   };
 }
@@ -200,8 +205,12 @@ export function checkVolume(volume: Volume, field = 'volume'): void {
   assertFinite(volume.data, `${field}.data`);
 }
 
-/** median + 0.02·(max − median), from a strided sample of ≤ 200k voxels (the median only sets a floor). */
-function defaultNoiseFloor(data: Float32Array): number {
+/**
+ * Robust statistics of a (smoothed) volume from a strided sample of ≤ 200k voxels: the median (background
+ * level), σ = 1.4826·MAD (noise, exact for Gaussian noise when most voxels are background, as in a
+ * particle padded by vacuum) and the maximum.
+ */
+export function volumeStatistics(data: Float32Array): { median: number; noiseSigma: number; max: number } {
   const stride = Math.max(1, Math.floor(data.length / 200000));
   const sample = new Float32Array(Math.ceil(data.length / stride));
   let m = 0;
@@ -210,7 +219,9 @@ function defaultNoiseFloor(data: Float32Array): number {
   for (let t = 0; t < data.length; t += stride) sample[m++] = data[t];
   const s = sample.subarray(0, m).sort();
   const median = s[m >> 1];
-  return median + 0.02 * (max - median);
+  for (let t = 0; t < m; t++) s[t] = Math.abs(s[t] - median);
+  s.sort();
+  return { median, noiseSigma: 1.4826 * s[m >> 1], max };
 }
 
 /**
