@@ -1,6 +1,6 @@
 /** Tomographic reconstruction: projector pair, RESIRE / SIRT / WBP reconstruction, tilt-series alignment. */
 export { Projector, forwardProject, backProject, packRotations } from './projector';
-export { ParallelProjector } from './projector-workers';
+export { ParallelProjector, workersAvailable } from './projector-workers';
 export { reconstruct, reconstructDetailed, DEFAULT_ITERATIONS, DEFAULT_STEP } from './reconstruct';
 export type { ReconstructOptions, ReconstructionResult, ReconstructionMethod } from './reconstruct';
 export { rampResponse, filterRows } from './filters';

@@ -35,6 +35,15 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/**
+ * False when the kernels' source text cannot run on its own in a worker — e.g. under coverage
+ * instrumentation, which inserts references to counters of the enclosing module. Callers then stay
+ * on the single-thread path.
+ */
+export function workersAvailable(): boolean {
+  return !/\bcov_\w+|__coverage__/.test(forwardKernel.toString() + adjointKernel.toString());
+}
+
 function isShared(a: Float32Array): boolean {
   return a.buffer instanceof SharedArrayBuffer;
 }
