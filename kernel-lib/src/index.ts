@@ -19,6 +19,7 @@ export * from './recon';
 export * from './preprocess/background';
 export * from './trace';
 export * from './classify';
+export * as dast from './classify/dast';
 export * from './metrics';
 export * from './pipeline/run';
 export { runOnFiles, loadTiltSeries } from './pipeline/run-files';
