@@ -23,5 +23,10 @@ export function nonFiniteError(value: number, i: number, shape: Shape3, file?: s
  * @param what what the array is ("volume", "tilt series")
  */
 export function assertFiniteArray(data: ArrayLike<number>, shape: Shape3, file?: string, what = 'volume'): void {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw nonFiniteError(data[i], i, shape, file, what);
+  // `v - v === 0` is false exactly for NaN and ±Inf; unlike Number.isFinite it stays fast inside
+  // jest's vm sandbox (there, a 16M-voxel check took 6 s instead of 20 ms).
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) throw nonFiniteError(v, i, shape, file, what);
+  }
 }

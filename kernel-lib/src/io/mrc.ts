@@ -219,7 +219,7 @@ export function serializeMrc(volume: Volume, opts: MrcWriteOptions = {}): Buffer
   let min = Infinity, max = -Infinity, sum = 0, sum2 = 0;
   for (let i = 0; i < n; i++) {
     const v = d[i];
-    if (!Number.isFinite(v)) throw nonFiniteError(v, i, volume.shape, opts.fileName);
+    if (v - v !== 0) throw nonFiniteError(v, i, volume.shape, opts.fileName); // NaN or ±Inf (see checks.ts)
     if (v < min) min = v;
     if (v > max) max = v;
     sum += v;
