@@ -24,7 +24,13 @@ export interface TraceOptions {
   minSeparationA?: number;
   /** Sub-voxel refinement. Default 'gaussian'. */
   refine?: RefineMethod;
-  /** Radius (Å) of the window of the Gaussian fit; default 0.35·minSeparationA (0.7 Å), at least one voxel. */
+  /**
+   * Radius (Å) of the window of the Gaussian fit (rounded to whole voxels, at least one); default
+   * 0.35·minSeparationA (0.7 Å). Neighbour tails inside the window bias the centre of wide atoms (fcc Pt,
+   * 0.4 Å voxels, noiseless: 0.3 / 4.5 / 16 pm RMSE for atoms of σ 0.5 / 0.7 / 0.7×1.05 Å with a 2-voxel
+   * window, 0.08 / 2.2 / 12 pm with 1 voxel), but a 1-voxel window (19 voxels, 6 parameters) overshoots
+   * on noise maxima: 27 instead of 0 ghosts selected in pure noise, more position error at 20 % noise.
+   */
   fitRadiusA?: number;
   /** Radius (Å) of the sphere summed for the `integrated` score. Default 0.5·minSeparationA (1.0 Å). */
   integrationRadiusA?: number;
