@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { createRng } from '../../kernel-lib/src/core/rng';
 import { NpyData, parseNpy, readNpy, serializeNpy, writeNpy } from '../../kernel-lib/src/io/npy';
-import { expectPannError, tempDir } from './helpers';
+import { FIXTURES, expectPannError, tempDir } from './helpers';
 
 const SHAPE = [2, 3, 4];
 
@@ -18,6 +18,9 @@ const CASES: [string, () => NpyData][] = [
   ['<i2', () => sample((n) => new Int16Array(n), -1000)],
   ['<u2', () => sample((n) => new Uint16Array(n), 2500)],
   ['|u1', () => sample((n) => new Uint8Array(n), 10)],
+  ['|i1', () => sample((n) => new Int8Array(n), -5)],
+  ['<i4', () => sample((n) => new Int32Array(n), -90000000)],
+  ['<u4', () => sample((n) => new Uint32Array(n), 180000000)],
 ];
 
 /** A .npy buffer written by hand (independent of serializeNpy) with the given header and data. */
@@ -74,6 +77,21 @@ describe('NPY', () => {
     ]);
   });
 
+  it('reads int64/uint64 (NumPy default integers) into Float64Array and bool as uint8', () => {
+    const b = Buffer.alloc(24);
+    b.writeBigInt64LE(-(2n ** 53n), 0);
+    b.writeBigInt64LE(3n, 8);
+    b.writeBigInt64LE(177n, 16);
+    const a = parseNpy(npyBuffer("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", b), 'i8.npy');
+    expect(a.data).toBeInstanceOf(Float64Array);
+    expect(Array.from(a.data)).toEqual([-(2 ** 53), 3, 177]);
+    const be = Buffer.alloc(8);
+    be.writeBigUInt64BE(2n ** 40n, 0);
+    expect(Array.from(parseNpy(npyBuffer("{'descr': '>u8', 'fortran_order': False, 'shape': (1,), }", be), 'u8.npy').data)).toEqual([2 ** 40]);
+    const bool = parseNpy(npyBuffer("{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", Uint8Array.from([1, 0])), 'b.npy');
+    expect(Array.from(bool.data)).toEqual([1, 0]);
+  });
+
   it('handles a larger random float32 volume through the file wrappers', () => {
     const { dir, cleanup } = tempDir();
     try {
@@ -101,5 +119,31 @@ describe('NPY', () => {
     expectPannError(() => parseNpy(good.subarray(0, good.length - 4), 'cut.npy'), 'FORMAT', /truncated/, /needs 96 data bytes/, /has 92/, /cut\.npy/);
     expectPannError(() => parseNpy(good.subarray(0, 40), 'head.npy'), 'FORMAT', /truncated/, /head\.npy/);
     expectPannError(() => parseNpy(Buffer.from('hello world, not numpy'), 'txt.npy'), 'FORMAT', /NUMPY magic/);
+  });
+});
+
+describe('NPY files written by NumPy (test/fixtures/npy/make_fixtures.py)', () => {
+  const dir = path.join(FIXTURES, 'npy');
+  const expected = Array.from({ length: 24 }, (_, f) => 100 * Math.floor(f / 12) + 10 * (Math.floor(f / 4) % 3) + (f % 4));
+
+  it.each([
+    ['c_f4.npy', '<f4', false, Float32Array],
+    ['fortran_f8.npy', '<f8', true, Float64Array],
+    ['big_i2.npy', '>i2', false, Int16Array],
+    ['fortran_u2.npy', '<u2', true, Uint16Array],
+  ] as const)('%s reads as C order [2, 3, 4]', (name, dtype, fortran, type) => {
+    const a = readNpy(path.join(dir, name));
+    expect(a.dtype).toBe(dtype);
+    expect(a.fortranOrder).toBe(fortran);
+    expect(a.shape).toEqual([2, 3, 4]);
+    expect(a.data).toBeInstanceOf(type);
+    expect(Array.from(a.data)).toEqual(expected);
+  });
+
+  it('reads int64 angles and rejects complex64 by name', () => {
+    const a = readNpy(path.join(dir, 'angles_i8.npy'));
+    expect(a.shape).toEqual([60]);
+    expect(Array.from(a.data)).toEqual(Array.from({ length: 60 }, (_, i) => 3 * i));
+    expectPannError(() => readNpy(path.join(dir, 'complex_c8.npy')), 'FORMAT', /unsupported \.npy dtype '<c8'/, /supported: '<f4'/, /complex_c8\.npy/);
   });
 });

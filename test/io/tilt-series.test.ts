@@ -165,6 +165,9 @@ describe('angles', () => {
       expect(readAngles(path.join(dir, 'd.npy'))).toEqual([[5, 6, 7], [8, 9, 10]]);
       writeNpy(path.join(dir, 'e.npy'), Float32Array.from([1, 2]), [2]);
       expect(readAngles(path.join(dir, 'e.npy'))).toEqual([[0, 1, 0], [0, 2, 0]]);
+      // written by NumPy: np.arange(0, 180, 3) (int64) and an [n, 3] float64 table
+      expect(readAngles(path.join(FIXTURES, 'npy', 'angles_i8.npy'))).toEqual(Array.from({ length: 60 }, (_, i) => [0, 3 * i, 0]));
+      expect(readAngles(path.join(FIXTURES, 'npy', 'triples_f8.npy'))).toEqual([[0, 0, 0], [0, 30, 0], [0, 60, 0], [0, 90, 0]]);
       // MATLAB [3, n] (one column per angle) and [1, n]
       fs.writeFileSync(path.join(dir, 'f.mat'), matFile([matDoubleMatrix('A', [3, 2], [1, 2, 3, 4, 5, 6])]));
       expect(readAngles(path.join(dir, 'f.mat'))).toEqual([[1, 2, 3], [4, 5, 6]]);

@@ -2,8 +2,10 @@
  * NumPy .npy files (format versions 1.0, 2.0 and 3.0,
  * https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html).
  *
- * Supported dtypes: float32, float64, int16, uint16, uint8 in either byte order (big-endian data are
- * converted to the host's little-endian order). Fortran-order arrays are transposed to C order on
+ * Supported dtypes: float32, float64, int16, uint16, uint8 (the core set), plus int8, int32, uint32,
+ * bool (read as uint8) and int64/uint64 (read into a Float64Array — NumPy's default integer type, e.g.
+ * angles saved from np.arange; exact up to 2^53), in either byte order (big-endian data are converted
+ * to the host's little-endian order). Fortran-order arrays are transposed to C order on
  * read, so callers always get C order (last axis fastest). The data length is checked against the
  * header shape before anything is read.
  */
@@ -11,10 +13,10 @@ import { PannError } from '../core/errors';
 import { readBytes, writeFile } from './files';
 
 /** Arrays a .npy file can hold here. */
-export type NpyData = Float32Array | Float64Array | Int16Array | Uint16Array | Uint8Array;
+export type NpyData = Float32Array | Float64Array | Int16Array | Uint16Array | Uint8Array | Int8Array | Int32Array | Uint32Array;
 
-/** Canonical (little-endian) dtype names. */
-export type NpyDtype = '<f4' | '<f8' | '<i2' | '<u2' | '|u1';
+/** Canonical (little-endian) dtype names written by {@link serializeNpy}. */
+export type NpyDtype = '<f4' | '<f8' | '<i2' | '<u2' | '|u1' | '|i1' | '<i4' | '<u4';
 
 /** A parsed .npy array, always in C order. */
 export interface NpyArray {
@@ -27,14 +29,23 @@ export interface NpyArray {
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-const KINDS: Record<string, { bytes: number; make: (n: number) => NpyData; get: (dv: DataView, o: number, le: boolean) => number }> = {
+const KINDS: Record<string, { bytes: number; make: (n: number) => NpyData; get: (dv: DataView, o: number, le: boolean) => number; noBulk?: boolean }> = {
   f4: { bytes: 4, make: (n) => new Float32Array(n), get: (dv, o, le) => dv.getFloat32(o, le) },
   f8: { bytes: 8, make: (n) => new Float64Array(n), get: (dv, o, le) => dv.getFloat64(o, le) },
   i2: { bytes: 2, make: (n) => new Int16Array(n), get: (dv, o, le) => dv.getInt16(o, le) },
   u2: { bytes: 2, make: (n) => new Uint16Array(n), get: (dv, o, le) => dv.getUint16(o, le) },
   u1: { bytes: 1, make: (n) => new Uint8Array(n), get: (dv, o) => dv.getUint8(o) },
+  b1: { bytes: 1, make: (n) => new Uint8Array(n), get: (dv, o) => dv.getUint8(o) },
+  i1: { bytes: 1, make: (n) => new Int8Array(n), get: (dv, o) => dv.getInt8(o) },
+  i4: { bytes: 4, make: (n) => new Int32Array(n), get: (dv, o, le) => dv.getInt32(o, le) },
+  u4: { bytes: 4, make: (n) => new Uint32Array(n), get: (dv, o, le) => dv.getUint32(o, le) },
+  // 64-bit integers have no exact typed array that arithmetic code can use; widen to double.
+  i8: { bytes: 8, make: (n) => new Float64Array(n), get: (dv, o, le) => Number(dv.getBigInt64(o, le)), noBulk: true },
+  u8: { bytes: 8, make: (n) => new Float64Array(n), get: (dv, o, le) => Number(dv.getBigUint64(o, le)), noBulk: true },
 };
-const SUPPORTED = "'<f4' (float32), '<f8' (float64), '<i2' (int16), '<u2' (uint16), '|u1' (uint8), or their big-endian '>' forms";
+const SUPPORTED =
+  "'<f4' (float32), '<f8' (float64), '<i2' (int16), '<u2' (uint16), '|u1' (uint8), '|i1' (int8), '<i4' (int32), " +
+  "'<u4' (uint32), '<i8'/'<u8' (int64/uint64, read as float64), '|b1' (bool), or their big-endian '>' forms";
 
 /**
  * Parses a .npy file held in memory.
@@ -89,7 +100,7 @@ export function parseNpy(buf: Uint8Array, fileName: string): NpyArray {
     fail(`truncated: shape (${shape.join(', ')}) of '${descr}' needs ${need} data bytes but the file has ${buf.length - dataStart}`);
 
   let data = kind.make(n);
-  if (le && (buf.byteOffset + dataStart) % kind.bytes === 0) {
+  if (le && !kind.noBulk && (buf.byteOffset + dataStart) % kind.bytes === 0) {
     // Fast path: aligned little-endian data are copied in one go.
     const src = new (data.constructor as new (b: ArrayBuffer, o: number, n: number) => NpyData)(buf.buffer as ArrayBuffer, buf.byteOffset + dataStart, n);
     data.set(src);
@@ -153,7 +164,10 @@ function dtypeOf(data: NpyData): NpyDtype {
   if (data instanceof Int16Array) return '<i2';
   if (data instanceof Uint16Array) return '<u2';
   if (data instanceof Uint8Array) return '|u1';
-  throw new PannError('VALUE', 'serializeNpy needs a Float32Array, Float64Array, Int16Array, Uint16Array or Uint8Array', { field: 'data' });
+  if (data instanceof Int8Array) return '|i1';
+  if (data instanceof Int32Array) return '<i4';
+  if (data instanceof Uint32Array) return '<u4';
+  throw new PannError('VALUE', 'serializeNpy needs a Float32Array, Float64Array, Int16Array, Uint16Array, Uint8Array, Int8Array, Int32Array or Uint32Array', { field: 'data' });
 }
 
 /** Options for writing .npy files. */
@@ -165,7 +179,7 @@ export interface NpyWriteOptions {
 /**
  * Serialises a C-order array as a .npy file (format 1.0, or 2.0 when the header needs it); the dtype
  * follows the array type (Float32Array → '<f4', Float64Array → '<f8', Int16Array → '<i2',
- * Uint16Array → '<u2', Uint8Array → '|u1').
+ * Uint16Array → '<u2', Uint8Array → '|u1', Int8Array → '|i1', Int32Array → '<i4', Uint32Array → '<u4').
  * @param data values in C order
  * @param shape array shape; its product must equal data.length
  * @param opts see {@link NpyWriteOptions}
