@@ -25,8 +25,10 @@ function f32Of(v: Bin): Float32Array {
   return new Float32Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
 }
 
-const u8 = { deserialize: (v: Bin): Uint8Array => bytesOf(v) };
-const f32 = { deserialize: (v: Bin): Float32Array => f32Of(v) };
+// serialize keeps the typed array, so the manager stores it as a binary buffer (base64 in saved widget
+// state) instead of JSON-encoding it element by element.
+const u8 = { deserialize: (v: Bin): Uint8Array => bytesOf(v), serialize: (v: Uint8Array): Uint8Array => v };
+const f32 = { deserialize: (v: Bin): Float32Array => f32Of(v), serialize: (v: Float32Array): Float32Array => v };
 
 /** Delay between two state pushes to the kernel while a slider is dragged (ms). */
 const SYNC_MS = 80;
