@@ -33,7 +33,7 @@ async function asiCase(doseTag, dose) {
   const t0 = performance.now();
   const res = await pann.runPipeline(tilts, { species: ['Si'], seed: 0 });
   const wall = (performance.now() - t0) / 1000;
-  const truth = pann.truthInVolumeFrame(truth0, res.reconstruction.shape, res.reconstruction.voxelSizeA, 'centred');
+  const truth = pann.truthInVolumeFrame(truth0, res.reconstruction.shape, res.reconstruction.voxelSizeA, 'matlab-centred');
   const m = pann.evaluate(res.atoms, truth);
   return { case: 'aSi 2 nm (published)', source: 'external', totalDose: dose, tiltShape: tilts.shape, nAtoms: truth.species.length, metrics: m, rFactor: res.rFactor, stageTimesS: res.stageTimesS, wallS: wall };
 }

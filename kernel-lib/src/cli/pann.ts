@@ -74,7 +74,7 @@ export function buildProgram(): Command {
     .option('--threshold <value>', "peak threshold (volume units) or 'auto'")
     .option('--truth <file>', 'ground-truth atomic model to evaluate against (.xyz, .csv, .txt)')
     .option('--r-match <A>', 'matching radius for the evaluation, Å', num)
-    .addOption(new Option('--truth-frame <frame>', "truth positions in the volume frame, or centred on the rotation centre ('auto' decides)").choices(['auto', 'volume', 'centred']))
+    .addOption(new Option('--truth-frame <frame>', "truth positions in the volume frame, or centred on the rotation centre ('auto' decides)").choices(['auto', 'volume', 'centred', 'matlab-centred']))
     .option('--seed <n>', 'random seed', num)
     .option('--config <file>', 'JSON configuration (schema/pipeline-config.schema.json); flags override it')
     .action(async (o, cmd: Command) => {
