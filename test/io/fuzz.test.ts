@@ -22,6 +22,7 @@ const CASES: [string, Uint8Array, (b: Uint8Array) => unknown, number][] = [
   ['MRC', serializeMrc(vol), (b) => parseMrc(b, 'f.mrc'), 1024],
   ['NPY', serializeNpy(vol.data, [3, 4, 5], { fortranOrder: true }), (b) => parseNpy(b, 'f.npy'), 128],
   ['TIFF', buildTiff([vol.data.subarray(0, 20), vol.data.subarray(20, 40)], 4, 5, 'float32'), (b) => parseTiffStack(b, 'f.tif'), 400],
+  ['TIFF deflate + predictor', fs.readFileSync(path.join(FIXTURES, 'tiff', 'stack_u16_zlib_pred.tif')), (b) => parseTiffStack(b, 'f.tif'), 365],
   ['MAT', fs.readFileSync(path.join(FIXTURES, 'mat', 'classes.mat')), (b) => listMatVariables(b, 'f.mat').length + parseMatVariable(b, 'f.mat').data.length, 1448],
   ['MAT compressed', fs.readFileSync(path.join(FIXTURES, 'mat', 'classes_compressed.mat')), (b) => parseMatVariable(b, 'f.mat', 'v_uint64'), 1014],
   ['XYZ', Buffer.from(formatXyz(model)), (b) => parseXyz(Buffer.from(b).toString('latin1'), 'f.xyz'), 200],

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRng } from '../../kernel-lib/src/core/rng';
 import { parseTiffStack, readTiffStack } from '../../kernel-lib/src/io/tiff';
-import { TiffKind, buildTiff, expectPannError, tempDir } from './helpers';
+import { FIXTURES, TiffKind, buildTiff, expectPannError, tempDir } from './helpers';
 
 const [NY, NX, NP] = [5, 7, 3];
 
@@ -77,5 +77,25 @@ describe('TIFF stacks', () => {
     const ifd2 = mixed.readUInt32LE(ifd + 2 + 12 * 10);
     mixed.writeUInt32LE(NX - 1, ifd2 + 2 + 8); // tag 256 value
     expectPannError(() => parseTiffStack(mixed, 'mixed.tif'), 'FORMAT', /page 2 is 6×5 but page 1 is 7×5/);
+  });
+});
+
+describe('TIFF stacks written by tifffile (test/fixtures/tiff/make_fixtures.py)', () => {
+  // a[p, y, x] = 100 p + 10 y + x, shape [3, 4, 5]
+  const expected = Array.from({ length: 60 }, (_, f) => 100 * Math.floor(f / 20) + 10 * (Math.floor(f / 5) % 4) + (f % 5));
+  it.each(['stack_u16.tif', 'stack_f32_be.tif', 'stack_u8_zlib.tif', 'stack_u16_zlib_pred.tif'])('reads %s', (name) => {
+    const s = readTiffStack(path.join(FIXTURES, 'tiff', name));
+    expect(s.shape).toEqual([3, 4, 5]);
+    expect(Array.from(s.data)).toEqual(expected);
+  });
+  it('rejects damaged Deflate data clearly', () => {
+    const b = Buffer.from(fs.readFileSync(path.join(FIXTURES, 'tiff', 'stack_u8_zlib.tif')));
+    const ifd = b.readUInt32LE(4);
+    // find strip offset (tag 273) of page 1 and scribble over its zlib stream
+    let off = -1;
+    for (let e = 0; e < b.readUInt16LE(ifd); e++) if (b.readUInt16LE(ifd + 2 + 12 * e) === 273) off = b.readUInt32LE(ifd + 2 + 12 * e + 8);
+    expect(off).toBeGreaterThan(0);
+    b.fill(0xff, off, off + 4);
+    expectPannError(() => parseTiffStack(b, 'bad-zlib.tif'), 'FORMAT', /do not inflate/, /bad-zlib\.tif/);
   });
 });

@@ -6,6 +6,7 @@
  * the file size, and utif (which does no bounds checks) is used only to decompress pixel data, so a
  * truncated, looping or otherwise damaged file gives a FORMAT error instead of garbage or a hang.
  */
+import { inflateSync } from 'node:zlib';
 import { PannError } from '../core/errors';
 import { readBytes } from './files';
 // utif ships no type declarations; the little we use is typed here.
@@ -114,6 +115,50 @@ function tag(ifd: UtifIfd, t: number, dflt: number): number {
 }
 
 /**
+ * Inflates a Deflate-compressed (8 / 32946) stripped page and undoes a horizontal predictor
+ * (317 = 2) for 8/16-bit samples. Returns the page bytes in the file's byte order.
+ */
+function inflatePage(
+  buf: Uint8Array, ifd: UtifIfd, w: number, h: number, bits: number, page: number, fail: (p: string) => never,
+): { w: number; h: number; bytes: Uint8Array } {
+  if (ifd.t322 !== undefined) fail(`page ${page + 1}: tiled Deflate pages are not supported`);
+  const offs = ifd.t273 as number[] | undefined, counts = ifd.t279 as number[] | undefined;
+  if (!offs || !counts) fail(`page ${page + 1}: Deflate page without strip offsets and byte counts`);
+  const need = w * h * (bits / 8);
+  const bytes = new Uint8Array(need);
+  let filled = 0;
+  for (let s = 0; s < offs!.length && filled < need; s++) {
+    let strip: Uint8Array;
+    try {
+      strip = inflateSync(buf.subarray(offs![s], offs![s] + counts![s]));
+    } catch (e) {
+      return fail(`page ${page + 1} strip ${s}: Deflate data do not inflate (${(e as Error).message})`);
+    }
+    const take = Math.min(strip.length, need - filled);
+    bytes.set(strip.subarray(0, take), filled);
+    filled += take;
+  }
+  if (filled < need) fail(`truncated: page ${page + 1} inflates to ${filled} bytes, expected ${need}`);
+  const predictor = tag(ifd, 317, 1);
+  if (predictor === 2) {
+    const le = buf[0] === 0x49;
+    if (bits === 8) {
+      for (let y = 0; y < h; y++) for (let x = 1; x < w; x++) bytes[y * w + x] = (bytes[y * w + x] + bytes[y * w + x - 1]) & 0xff;
+    } else if (bits === 16) {
+      const dv = new DataView(bytes.buffer);
+      for (let y = 0; y < h; y++)
+        for (let x = 1; x < w; x++) {
+          const o = 2 * (y * w + x);
+          dv.setUint16(o, (dv.getUint16(o, le) + dv.getUint16(o - 2, le)) & 0xffff, le);
+        }
+    } else fail(`page ${page + 1}: horizontal predictor on ${bits}-bit samples is not supported`);
+  } else if (predictor !== 1) {
+    fail(`page ${page + 1}: TIFF predictor ${predictor} is not supported (1 none, 2 horizontal)`);
+  }
+  return { w, h, bytes };
+}
+
+/**
  * Decodes a multi-page greyscale TIFF held in memory into a float32 stack.
  * @param buf the whole file
  * @param fileName name used in error messages
@@ -127,6 +172,7 @@ export function parseTiffStack(buf: Uint8Array, fileName: string): TiffStack {
   if (ifds.length === 0) fail('no image pages');
   // utif indexes from the start of the ArrayBuffer, so give it an exact copy.
   const ab = Uint8Array.from(buf);
+  const fileLE = buf[0] === 0x49; // 'II'
   let nx = 0, ny = 0;
   let data = new Float32Array(0);
   ifds.forEach((ifd, page) => {
@@ -145,12 +191,23 @@ export function parseTiffStack(buf: Uint8Array, fileName: string): TiffStack {
       if (have < need)
         fail(`truncated: page ${page + 1} (${w0}×${h0}, ${bits}-bit) needs ${need} bytes of pixel data but its strips hold ${have}`);
     }
-    try {
-      UTIF.decodeImage(ab.buffer, ifd, ifds);
-    } catch (e) {
-      fail(`page ${page + 1} (compression ${compression}) could not be decoded: ${(e as Error).message}`);
+    let w: number, h: number, bytes: Uint8Array, le: boolean;
+    if (compression === 8 || compression === 32946) {
+      // Deflate: inflated here with node:zlib (utif expects a global `pako`, absent in Node).
+      ({ w, h, bytes } = inflatePage(buf, ifd, w0, h0, bits, page, fail));
+      le = fileLE;
+    } else {
+      try {
+        UTIF.decodeImage(ab.buffer, ifd, ifds);
+      } catch (e) {
+        fail(`page ${page + 1} (compression ${compression}) could not be decoded: ${(e as Error).message}`);
+      }
+      w = ifd.width!;
+      h = ifd.height!;
+      bytes = ifd.data!;
+      // utif swaps 16-bit big-endian samples to little-endian itself, but not 32-bit ones.
+      le = bits === 16 ? true : fileLE;
     }
-    const w = ifd.width!, h = ifd.height!, bytes = ifd.data!;
     if (page === 0) {
       nx = w;
       ny = h;
@@ -161,8 +218,6 @@ export function parseTiffStack(buf: Uint8Array, fileName: string): TiffStack {
     const n = w * h, bpp = bits / 8;
     if (!bytes || bytes.length < n * bpp) fail(`page ${page + 1} decoded to ${bytes?.length ?? 0} bytes, expected ${n * bpp}`);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    // utif swaps 16-bit big-endian samples to little-endian itself, but not 32-bit ones.
-    const le = bits === 16 ? true : ifd.isLE !== false;
     const base = page * n;
     for (let i = 0; i < n; i++) {
       switch (kind) {
