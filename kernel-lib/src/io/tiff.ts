@@ -5,6 +5,8 @@
  * every page the same size. The IFD chain is read here with every offset and count checked against
  * the file size, and utif (which does no bounds checks) is used only to decompress pixel data, so a
  * truncated, looping or otherwise damaged file gives a FORMAT error instead of garbage or a hang.
+ * Compression: none, Deflate (8/32946, inflated with node:zlib, horizontal predictor undone) and
+ * whatever utif decodes (LZW, PackBits, …; these paths are not covered by this project's tests).
  */
 import { inflateSync } from 'node:zlib';
 import { PannError } from '../core/errors';
