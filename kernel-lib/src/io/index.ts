@@ -13,4 +13,3 @@ export * from './csv';
 export * from './tilt-series';
 export * from './volume-io';
 export * from './atoms-io';
-export * from './miao-frame';

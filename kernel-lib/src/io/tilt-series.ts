@@ -14,7 +14,8 @@
  *   `sum(P, 1)` — summing over MATLAB dim 1 leaves a profile along the columns, i.e. indexed by MATLAB
  *   dim 2 — so dim 2 is the tilt axis, which is our y: in the data, Σ_x p(y, x) is the same for all
  *   60 angles (θ = 0…177°) to within shot noise, while Σ_y p(y, x) changes with angle.
- *   The ground-truth atoms of that case, moved into our frame by miao-frame.ts ((x, y, z) → (y, x, −z)),
+ *   The ground-truth atoms of that case, moved into our frame by pipeline/truth-frame.ts
+ *   ('matlab-centred': (x, y, z) → (y, x, −z) + rotation centre),
  *   projected with sim/project-atoms at the file's angles, correlate 0.90 with every projection at
  *   zero shift, which fixes the handedness too (the angles are used exactly as given).
  *   The same mapping is used for .mat volumes (dim 1 → x, dim 2 → y, dim 3 → z; see volume-io.ts),
