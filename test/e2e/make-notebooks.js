@@ -45,7 +45,7 @@ fs.writeFileSync(
     nb([
       code(DATA),
       code(`const v = slicer(p.refined, p.atoms, { threshold: 0.2, label: 'refined', compare: p.raw, compareLabel: 'raw' });`),
-      code(`const a = atomViewer(p.atoms, { title: 'traced atoms' });`),
+      code(`const a = atomViewer(p.atoms, { title: 'traced atoms <img src=x onerror="window.__pwned=1">' });`),
       code(`const bar = progressBar({ stage: 'demo stage', total: 20 });
 for (let i = 1; i <= 20; i++) { bar.update(i); await new Promise((r) => setTimeout(r, 20)); }
 bar.finish();
@@ -73,3 +73,22 @@ const big = atomViewer({ positionsA: pos, species: sp, scores: { peak: sc } }, {
     1,
   ),
 );
+
+// Files for the file-browser viewers: a 32³ MRC (mode 2) with one Gaussian blob, and an extended XYZ with a
+// hostile comment line and species label (must show as text, never run).
+{
+  const n = 32;
+  const buf = Buffer.alloc(1024 + 4 * n ** 3);
+  [n, n, n, 2, 0, 0, 0, n, n, n].forEach((v, i) => buf.writeInt32LE(v, 4 * i));
+  [16, 16, 16, 90, 90, 90].forEach((v, i) => buf.writeFloatLE(v, 40 + 4 * i));
+  [1, 2, 3].forEach((v, i) => buf.writeInt32LE(v, 64 + 4 * i));
+  buf.write('MAP ', 208, 'ascii');
+  buf.writeUInt8(0x44, 212);
+  buf.writeUInt8(0x41, 213);
+  for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) for (let i = 0; i < n; i++)
+    buf.writeFloatLE(Math.exp(-((i - 16) ** 2 + (j - 12) ** 2 + (k - 20) ** 2) / 18), 1024 + 4 * ((k * n + j) * n + i));
+  fs.writeFileSync(path.join(process.argv[2], 'particle.mrc'), buf);
+  const lines = ['5', 'Properties=species:S:1:pos:R:3:peak:R:1 comment="<img src=x onerror=window.__pwned=1>"'];
+  lines.push('Pt 0 0 0 0.9', 'Pt 2.7 0 0 0.8', 'Pd 0 2.7 0 0.7', 'Pd 0 0 2.7 0.3', '<b>X</b> 2.7 2.7 2.7 0.5');
+  fs.writeFileSync(path.join(process.argv[2], 'particle.xyz'), lines.join('\n') + '\n');
+}

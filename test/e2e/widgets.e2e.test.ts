@@ -96,8 +96,11 @@ test('slicer and atom viewer render; threshold drag reaches the kernel; kernel u
   expect(await page.locator('.pann-atoms .gl-container canvas, .pann-atoms canvas').count()).toBeGreaterThan(0);
   await page.waitForSelector('.pann-progress[data-status="done"]', { timeout: 30_000 });
   await page.waitForSelector('.pann-lineplot[data-points="30"]', { timeout: 30_000 });
-  // Labels are text: the title element holds exactly the string, no markup.
+  // Labels are text: the title element holds exactly the string, no markup, and nothing ran.
   expect(await page.locator('.pann-slicer .pann-row-title').first().innerText()).toBe('refined');
+  expect(await page.locator('.pann-atoms .pann-title').first().innerText()).toBe('traced atoms <img src=x onerror="window.__pwned=1">');
+  expect(await page.locator('.pann-atoms .pann-title img').count()).toBe(0);
+  expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
 
   const count = slicer.locator('.pann-count');
   const before = Number(await count.getAttribute('data-visible-count'));
@@ -157,6 +160,37 @@ test('slicer and atom viewer render; threshold drag reaches the kernel; kernel u
   await page.locator('.pann-slicer').first().scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(ARTIFACTS, '04-reopened-from-saved-state.png') });
 }, 600_000);
+
+test('file browser: .mrc opens in the slicer, .xyz in the atom viewer; file text stays text', async () => {
+  await openNotebook('widgets.ipynb');
+  await page.evaluate(() => (window as any).jupyterapp.commands.execute('application:close-all'));
+  await page.locator('.jp-DirListing-item', { hasText: 'particle.mrc' }).dblclick();
+  const mrc = page.locator('.pann-file-viewer .pann-slicer');
+  await mrc.waitFor({ timeout: 60_000 });
+  expect(await mrc.locator('canvas.pann-canvas').count()).toBe(3);
+  expect(await page.locator('.pann-file-viewer .pann-title').first().innerText()).toBe('32×32×32 voxels (x×y×z), 0.500 Å');
+  // Hover the xy panel centre: the readout names a voxel and a value in volume units.
+  const xy = mrc.locator('canvas.pann-canvas').first();
+  const b = (await xy.boundingBox())!;
+  await page.mouse.move(b.x + b.width * (16.5 / 32), b.y + b.height * (12.5 / 32));
+  expect(await mrc.locator('.pann-readout').innerText()).toMatch(/voxel \(k,j,i\) = \(16, 12, 16\)/);
+  await page.screenshot({ path: join(ARTIFACTS, '07-mrc-file.png') });
+  await page.locator('.jp-DirListing-item', { hasText: 'particle.xyz' }).dblclick();
+  await page.waitForSelector('.pann-file-viewer .pann-atoms[data-rendered="true"]', { timeout: 60_000 });
+  const xyz = page.locator('.pann-file-viewer .pann-atoms').first();
+  expect(await xyz.locator('.pann-count').getAttribute('data-visible-count')).toBe('5');
+  expect(await xyz.locator('.pann-title').innerText()).toContain('<img src=x onerror=window.__pwned=1>');
+  expect(await xyz.locator('.pann-species-toggle', { hasText: '<b>X</b>' }).count()).toBe(1);
+  expect(await page.locator('.pann-file-viewer img, .pann-file-viewer b').count()).toBe(0);
+  expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
+  // Filter by confidence: 0.6 leaves the three atoms with peak ≥ 0.6.
+  await xyz.locator('input.pann-min-score').evaluate((s: HTMLInputElement) => {
+    s.value = '0.6';
+    s.dispatchEvent(new Event('input'));
+  });
+  expect(await xyz.locator('.pann-count').getAttribute('data-visible-count')).toBe('3');
+  await page.screenshot({ path: join(ARTIFACTS, '08-xyz-file.png') });
+}, 300_000);
 
 function stats(xs: number[]): { median: number; p95: number; n: number } {
   const s = [...xs].sort((a, b) => a - b);
