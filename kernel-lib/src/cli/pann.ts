@@ -157,7 +157,7 @@ export function buildProgram(): Command {
       const trace = await traceAtoms(volume, { minSeparationA: o.minSeparation, smoothingSigmaA: o.smoothing, onProgress: terminalProgress(program.opts().quiet) });
       const threshold = o.threshold === 'auto' ? autoThreshold(trace) : num(o.threshold);
       const atoms = selectAtoms(trace, { threshold });
-      const all = selectAtoms(trace, { threshold: -Infinity });
+      const all = selectAtoms(trace, { threshold: -Number.MAX_VALUE });
       fs.mkdirSync(o.out, { recursive: true });
       writeAtomicModel(path.join(o.out, 'candidates.csv'), all);
       writeAtomicModel(path.join(o.out, 'atoms.xyz'), atoms);

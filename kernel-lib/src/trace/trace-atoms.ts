@@ -132,11 +132,13 @@ export async function traceAtoms(volume: Volume, opts: TraceOptions = {}): Promi
   const refiner = createRefiner(smoothed.data, volume.shape, refine, fitRadiusA / h);
   const slot: RefinedPeak = { x: 0, y: 0, z: 0, peak: 0, residual: 0, sigmaVoxels: NaN };
   const chunk = 4096;
+  const [nzV, nyV, nxV] = volume.shape;
   for (let c = 0; c < n; c++) {
     refiner.refine(maxima[c], slot);
-    pos[3 * c] = slot.x;
-    pos[3 * c + 1] = slot.y;
-    pos[3 * c + 2] = slot.z;
+    // A fit near the border can extrapolate past the data: keep every centre inside the volume.
+    pos[3 * c] = Math.min(Math.max(slot.x, 0), nxV - 1);
+    pos[3 * c + 1] = Math.min(Math.max(slot.y, 0), nyV - 1);
+    pos[3 * c + 2] = Math.min(Math.max(slot.z, 0), nzV - 1);
     peak[c] = slot.peak;
     resid[c] = slot.residual;
     sig[c] = slot.sigmaVoxels * h;
