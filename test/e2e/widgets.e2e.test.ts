@@ -41,8 +41,14 @@ afterAll(async () => {
 async function openNotebook(name: string): Promise<void> {
   // One notebook at a time: close what is open and stop its kernel, so selectors see only this one.
   if (await page.evaluate(() => !!(window as any).jupyterapp)) {
-    await page.evaluate(() => (window as any).jupyterapp.commands.execute('application:close-all'));
-    await page.waitForFunction(() => document.querySelectorAll('.jp-NotebookPanel').length === 0, undefined, { timeout: 30_000 });
+    void page.evaluate(() => (window as any).jupyterapp.commands.execute('application:close-all'));
+    // A modified notebook asks before closing: discard (its state was checked already).
+    for (let t = 0; t < 150 && (await page.locator('.jp-NotebookPanel, .pann-file-viewer').count()) > 0; t++) {
+      const discard = page.locator('.jp-Dialog button', { hasText: /Discard|Don.t Save/ });
+      if (await discard.count()) await discard.first().click();
+      await page.waitForTimeout(200);
+    }
+    expect(await page.locator('.jp-NotebookPanel, .pann-file-viewer').count()).toBe(0);
     const sessions = (await (await fetch(`${lab.url}/api/sessions?token=${lab.token}`)).json()) as { id: string }[];
     for (const s of sessions) await fetch(`${lab.url}/api/sessions/${s.id}?token=${lab.token}`, { method: 'DELETE' });
   }
@@ -202,13 +208,13 @@ test('performance: slicer at 256³, atom viewer at 100,000 atoms', async () => {
   // The slicer is measured alone (before the 100,000-atom WebGL plot competes for the 2 cores).
   for (const i of [0, 1]) await runCell(i);
   for (const i of [0, 1]) await cellOutput(i, 300_000);
-  await page.waitForFunction(() => document.querySelectorAll('.pann-slicer canvas.pann-canvas').length === 3, undefined, { timeout: 120_000 });
-  const shapeText = await page.locator('.pann-slicer .pann-row-title').first().innerText();
+  await page.waitForFunction(() => document.querySelectorAll('.jp-NotebookPanel .pann-slicer canvas.pann-canvas').length === 3, undefined, { timeout: 120_000 });
+  const shapeText = await page.locator('.jp-NotebookPanel .pann-slicer .pann-row-title').first().innerText();
   expect(shapeText).toBe('256³');
   // Slicer: move the xy plane slider 40 times and drag the threshold; time each synchronous redraw
   // (slice extraction + colormap + 3 panels + overlay) and the time to the next painted frame.
   const slicerTimes = await page.evaluate(async () => {
-    const root = document.querySelector('.pann-slicer') as HTMLElement;
+    const root = document.querySelector('.jp-NotebookPanel .pann-slicer') as HTMLElement;
     const plane = root.querySelectorAll('input.pann-plane')[0] as HTMLInputElement;
     const thr = root.querySelector('input.pann-threshold') as HTMLInputElement;
     const render: number[] = [];
@@ -229,13 +235,13 @@ test('performance: slicer at 256³, atom viewer at 100,000 atoms', async () => {
     }
     return { render, frame, thrRender };
   });
-  await page.locator('.pann-slicer').first().scrollIntoViewIfNeeded();
+  await page.locator('.jp-NotebookPanel .pann-slicer').first().scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(ARTIFACTS, '05-slicer-256.png') });
   // Atom viewer with 100,000 atoms (WebGL scatter3d).
   await runCell(2);
   await cellOutput(2, 300_000);
-  await page.waitForSelector('.pann-atoms[data-rendered="true"]', { timeout: 300_000 });
-  const atoms = page.locator('.pann-atoms').first();
+  await page.waitForSelector('.jp-NotebookPanel .pann-atoms[data-rendered="true"]', { timeout: 300_000 });
+  const atoms = page.locator('.jp-NotebookPanel .pann-atoms').first();
   const firstDrawMs = Number(await atoms.getAttribute('data-draw-ms'));
   expect(await atoms.locator('.pann-count').getAttribute('data-visible-count')).toBe('100000');
   const hasWebgl = await atoms.evaluate((n) => Array.from(n.querySelectorAll('canvas')).some((c) => !!(c as HTMLCanvasElement).getContext('webgl') || !!(c as HTMLCanvasElement).getContext('webgl2')));
