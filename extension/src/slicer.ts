@@ -197,11 +197,11 @@ export class SlicerPanel {
         const off = el('canvas');
         off.width = w;
         off.height = h;
-        const offCtx = off.getContext('2d')!;
+        const offCtx = off.getContext('2d', { willReadFrequently: true })!;
         const n = axis === 0 ? nz : axis === 1 ? ny : nx;
         const s = slider(0, n - 1, 1, this.d.cursor[axis], 'pann-plane');
         const cap = el('div', 'pann-panel-caption');
-        const p: Panel = { axis, vol, canvas, ctx: canvas.getContext('2d')!, off, offCtx, image: offCtx.createImageData(w, h), key: '', slider: s, w, h };
+        const p: Panel = { axis, vol, canvas, ctx: canvas.getContext('2d', { willReadFrequently: true })!, off, offCtx, image: offCtx.createImageData(w, h), key: '', slider: s, w, h };
         s.addEventListener('input', () => this.setCursorAxis(axis, Number(s.value)));
         canvas.addEventListener('mousemove', (e) => this.hover(p, e));
         canvas.addEventListener('click', (e) => this.click(p, e));

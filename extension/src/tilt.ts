@@ -58,13 +58,13 @@ export class TiltPanel {
     this.slider.value = String(i);
     const a = this.d.anglesDeg[i] ?? [0, 0, 0];
     this.label.textContent = ` ${i + 1}/${n}  tilt ${a[1].toFixed(1)}°  (φ ${a[0].toFixed(1)}°, ψ ${a[2].toFixed(1)}°)`;
-    const ctx = this.off.getContext('2d')!;
+    const ctx = this.off.getContext('2d', { willReadFrequently: true })!;
     const img = ctx.createImageData(nx, ny);
     const out = new Uint32Array(img.data.buffer);
     const o = i * nx * ny;
     for (let p = 0; p < nx * ny; p++) out[p] = this.lut[this.d.stack[o + p]];
     ctx.putImageData(img, 0, 0);
-    const c = this.canvas.getContext('2d')!;
+    const c = this.canvas.getContext('2d', { willReadFrequently: true })!;
     c.imageSmoothingEnabled = false;
     c.drawImage(this.off, 0, 0, this.canvas.width, this.canvas.height);
     const len = niceLengthA((nx * this.d.pixelSizeA) / 4);

@@ -11,7 +11,7 @@ const nb = (cells) => ({ nbformat: 4, nbformat_minor: 5, metadata: meta, cells }
 
 // Synthetic particle: atoms on a jittered grid, every candidate with a peak score; low scores are ghosts.
 const DATA = `
-import { slicer, atomViewer, progressBar, lossPlot } from '@pann-aet/kernel/dist/view';
+import { slicer, atomViewer, progressBar, lossPlot, tiltViewer } from '@pann-aet/kernel/dist/view';
 function rng(seed: number) { let s = seed >>> 0; return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296); }
 function particle(n: number, voxelSizeA: number, spacingA: number, seed: number) {
   const r = rng(seed); const pos: number[] = []; const species: string[] = []; const peak: number[] = [];
@@ -51,7 +51,9 @@ for (let i = 1; i <= 20; i++) { bar.update(i); await new Promise((r) => setTimeo
 bar.finish();
 const loss = lossPlot({ throttleMs: 0 });
 for (let s = 1; s <= 30; s++) loss.append('train', s, 1 / s);
-loss.flush();`),
+loss.flush();
+const nA = 5, tn = 32, proj = new Float32Array(nA * tn * tn).map((_, q) => Math.sin(q / 7));
+const tv = tiltViewer({ data: proj, shape: [nA, tn, tn], pixelSizeA: 0.5, anglesDeg: [-60, -30, 0, 30, 60].map((t) => [0, t, 0] as [number, number, number]) });`),
       code(`console.log('KERNEL_STATE ' + JSON.stringify({ threshold: v.threshold, visible: v.visibleCount }));`),
       code(`v.atoms = v.survivors()!; console.log('KERNEL_SET_ATOMS ' + v.atoms!.species.length);`),
     ]),
