@@ -37,6 +37,12 @@ test('GLARE-style ResUNet with global branch and instance norm', async () => {
   expect(err).toBeLessThanOrEqual(1e-4);
 });
 
+test('GLARE-style ResUNet, batch 2 (per-sample FiLM, patchify and pixel-shuffle lowering)', async () => {
+  const net = buildResUNet3d({ widths: [4, 8, 16], globalBranch: true });
+  const err = await parity(net, { volume: { data: randn(2 * 8 * 12 * 8, 31), shape: [2, 8, 12, 8, 1] }, global: { data: randn(2 * 8 ** 3, 32), shape: [2, 8, 8, 8, 1] } }, 33);
+  expect(err).toBeLessThanOrEqual(1e-4);
+});
+
 test('plain U-Net (max-pool, nearest upsampling, ReLU), batch 2, 2 input channels', async () => {
   const net = buildUNet3d({ widths: [3, 5], inChannels: 2, outChannels: 2 });
   const err = await parity(net, { volume: { data: randn(2 * 8 * 6 * 10 * 2, 4), shape: [2, 8, 6, 10, 2] } }, 5);

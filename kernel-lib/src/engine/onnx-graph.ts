@@ -258,10 +258,13 @@ export class OnnxGraph {
     const out = xs.slice(0, 2).concat(factors.map((f, i) => xs[2 + i] * f));
     return this.node('Resize', [x, '', scales], out, { mode: 'nearest', nearest_mode: 'floor', coordinate_transformation_mode: 'asymmetric' });
   }
+  /** numpy-style matmul (batch dimensions broadcast; both operands rank ≥ 2). */
   matmul(a: string, b: string): string {
     const as = this.shape(a);
     const bs = this.shape(b);
-    return this.node('MatMul', [a, b], [...as.slice(0, -1), bs[bs.length - 1]]);
+    if (as[as.length - 1] !== bs[bs.length - 2]) throw new PannError('SHAPE', `MatMul: [${as}] × [${bs}]`);
+    const batch = broadcastShapes(as.slice(0, -2), bs.slice(0, -2), 'MatMul');
+    return this.node('MatMul', [a, b], [...batch, as[as.length - 2], bs[bs.length - 1]]);
   }
 
   /** Serialises to ONNX ModelProto bytes. */

@@ -170,7 +170,22 @@ function backward(g: OnnxGraph, n: GraphNode, dys: (string | undefined)[], push:
     case 'MatMul': {
       const as = g.shape(x);
       const bs = g.shape(b);
-      if (bs.length !== 2) throw new PannError('STATE', 'onnx-grad: MatMul with a batched right operand is not supported');
+      if (bs.length !== 2) {
+        // a 2-D left operand (weights) times a batched right operand [n, K, P] (channels-first features)
+        if (as.length !== 2 || bs.length !== 3) throw new PannError('STATE', `onnx-grad: MatMul [${as}] × [${bs}] is not supported`);
+        const [nb, k, p] = bs;
+        const m = as[0];
+        if (want(x)) {
+          push(
+            x,
+            nb === 1
+              ? g.node('Gemm', [g.reshape(dy, [m, p]), g.reshape(b, [k, p])], [m, k], { transB: 1 })
+              : g.reduceSum(g.matmul(dy, g.transpose(b, [0, 2, 1])), [0], false),
+          );
+        }
+        if (want(b)) push(b, g.matmul(g.transpose(x, [1, 0]), dy));
+        return;
+      }
       if (want(x)) push(x, g.matmul(dy, g.transpose(b, [1, 0])));
       if (want(b)) {
         const k = as[as.length - 1];
