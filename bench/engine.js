@@ -215,7 +215,10 @@ function child(args, label) {
   const r = spawnSync(process.execPath, ['--max-old-space-size=16384', __filename, '--case', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const m = /@@RESULT (.*)/.exec(r.stdout || '');
   process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-  if (!m) return { error: `exit ${r.status} ${r.signal || ''}: ${(r.stderr || '').trim().split('\n').slice(-2).join(' ')}` };
+  if (!m) {
+    const why = r.signal === 'SIGKILL' ? 'killed (SIGKILL: out of memory)' : `exit ${r.status} ${r.signal || ''}`;
+    return { error: `${why}: ${(r.stderr || '').trim().split('\n').slice(-2).join(' ')}` };
+  }
   return JSON.parse(m[1]);
 }
 
@@ -229,7 +232,10 @@ function torch(args, label) {
   const t0 = Date.now();
   const r = spawnSync(PYTHON, [TORCH_SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-  if (r.status !== 0) return { error: (r.stderr || '').trim().split('\n').slice(-2).join(' ') };
+  if (r.status !== 0) {
+    const why = r.signal === 'SIGKILL' ? 'killed (SIGKILL: out of memory)' : `exit ${r.status} ${r.signal || ''}`;
+    return { error: `${why} ${(r.stderr || '').trim().split('\n').slice(-2).join(' ')}`.trim() };
+  }
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
@@ -266,13 +272,9 @@ async function main(args = []) {
     results.inference[n] = {
       ortWhole: child(['infer-ort', n, G, reps], `ORT ${n}³ whole volume`),
       ortTiled128: n > 128 ? child(['infer-ort', n, G, 1, 128], `ORT ${n}³ in 128³ tiles (overlap 16)`) : undefined,
-      torch: torchVersion ? torch(['infer', tmp, String(n), String(G)], `${n}³`) : null,
+      // the same warm-up as ours: `reps` runs in one process, the last one timed
+      torch: torchVersion ? torch(['infer', tmp, String(n), String(G), String(reps)], `${n}³`) : null,
     };
-    if (reps > 1 && torchVersion) {
-      // the same warm-up as ours: best of two runs
-      const again = torch(['infer', tmp, String(n), String(G)], `${n}³ (2nd run)`);
-      if (!again.error && !results.inference[n].torch.error) results.inference[n].torch.seconds = Math.min(again.seconds, results.inference[n].torch.seconds);
-    }
   }
   const B = 2;
   const P = quick ? 32 : 48;
@@ -322,7 +324,8 @@ async function main(args = []) {
     '| --- | --- | --- | --- | --- | --- |',
     ...sizes.flatMap((n) => {
       const r = results.inference[n];
-      const rows = [`| inference ${n}³ (ORT, whole volume, global ${G}³) | ${fmt(r.ortWhole.seconds)} | ${fmt(r.ortWhole.peakRssMiB, 0)} | ${fmt(r.torch?.seconds)} | ${fmt(r.torch?.peakRssMiB, 0)} | ${fmt(ratio(r.torch?.seconds, r.ortWhole.seconds))} |`];
+      const torchCell = r.torch?.error ? `failed: ${r.torch.error}` : fmt(r.torch?.seconds);
+      const rows = [`| inference ${n}³ (ORT, whole volume, global ${G}³) | ${fmt(r.ortWhole.seconds)} | ${fmt(r.ortWhole.peakRssMiB, 0)} | ${torchCell} | ${fmt(r.torch?.peakRssMiB, 0)} | ${fmt(ratio(r.torch?.seconds, r.ortWhole.seconds))} |`];
       if (r.ortTiled128) rows.push(`| inference ${n}³ (ORT, 128³ tiles, overlap 16) | ${fmt(r.ortTiled128.seconds)} | ${fmt(r.ortTiled128.peakRssMiB, 0)} | | | |`);
       return rows;
     }),

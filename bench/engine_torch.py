@@ -5,7 +5,7 @@ Builds the SAME network as the TypeScript IR by interpreting the IR stored in a 
 model.json (`pannNetwork`) and loads the same weights from weights.bin, so timings compare one
 architecture. Prints one JSON object on stdout. Modes:
   conv                       Conv3D 16->16, 3^3, 48^3: forward and forward+backward GFLOP/s
-  infer  MODEL_DIR SIZE [GLOBAL]      one inference on a random SIZE^3 volume: time, peak RSS
+  infer  MODEL_DIR SIZE GLOBAL REPS  REPS inferences on a random SIZE^3 volume (last one timed), peak RSS
   parity MODEL_DIR IN.bin OUT.bin SHAPE...  runs the net on IN (float32, NDHWC) and writes OUT
   train  MODEL_DIR BATCH SIZE GLOBAL STEPS  Adam + MSE training steps: time per step
 Threads: 2 (this machine's cores), set explicitly.
@@ -136,11 +136,14 @@ def mode_conv():
     return {"forwardGflops": flops / fwd / 1e9, "forwardBackwardGflops": 3 * flops / fb / 1e9, "forwardMs": fwd * 1e3, "forwardBackwardMs": fb * 1e3}
 
 
-def mode_infer(model_dir, size, gsize):
+def mode_infer(model_dir, size, gsize, reps):
+    """`reps` runs (the first ones warm up, as on our side); the last one is timed."""
     net, w = load_model(model_dir)
     p = to_torch_layout(net, w)
     ins = make_inputs(net, size, gsize)
     with torch.no_grad():
+        for _ in range(reps - 1):
+            forward(net, p, ins)
         t = time.perf_counter()
         forward(net, p, ins)
         dt = time.perf_counter() - t
@@ -188,7 +191,7 @@ if __name__ == "__main__":
     if a[0] == "conv":
         res.update(mode_conv())
     elif a[0] == "infer":
-        res.update(mode_infer(a[1], int(a[2]), int(a[3]) if len(a) > 3 else 0))
+        res.update(mode_infer(a[1], int(a[2]), int(a[3]), int(a[4]) if len(a) > 4 else 1))
     elif a[0] == "parity":
         shapes = [list(map(int, s.split(","))) for s in a[4:]]
         res.update(mode_parity(a[1], a[2], a[3], shapes))

@@ -6,7 +6,8 @@
  *
  * Speed choices (measured with ORT 1.30 on the 2-core machine): ORT's ConvTranspose runs at
  * ~3 GFLOP/s, so a non-overlapping transposed conv (kernel = stride) is lowered as a MatMul plus a
- * pixel shuffle, and a patchifying conv (kernel = stride, no padding) as a space-to-depth plus MatMul.
+ * pixel shuffle; in the training graph a patchifying conv (kernel = stride, no padding) becomes a
+ * space-to-depth plus MatMul too (its gradients then need no ConvTranspose).
  */
 import { PannError } from '../core/errors';
 import { OnnxGraph, type Shape } from '../engine/onnx-graph';
@@ -53,7 +54,9 @@ export function lowerNetwork(
         const x = v[L.input];
         const wt = g.transpose(w(names.kernel), [4, 3, 0, 1, 2]); // → [M, C, kd, kh, kw]
         const b = L.bias ? w(names.bias) : undefined;
-        if (L.kernel === L.stride && L.pad === 0 && L.stride > 1) v[L.id] = patchifyConv(g, x, w(names.kernel), b, L.stride);
+        // training graph: the MatMul form, whose gradients avoid ORT's slow ConvTranspose;
+        // inference: ORT's strided Conv is faster than the space-to-depth transpose
+        if (opts.training && L.kernel === L.stride && L.pad === 0 && L.stride > 1) v[L.id] = patchifyConv(g, x, w(names.kernel), b, L.stride);
         else {
           const p = L.pad;
           v[L.id] = g.conv(x, wt, b, { strides: [L.stride, L.stride, L.stride], pads: [p, p, p, p, p, p] });
