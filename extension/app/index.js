@@ -1,3 +1,4 @@
+/* global window, document */
 // JupyterLab 4 app with the pann-aet extension, in the style of jupyterlab/jupyterlab examples/app.
 import { JupyterLab } from '@jupyterlab/application';
 import { PageConfig } from '@jupyterlab/coreutils';

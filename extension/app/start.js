@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global fetch, setTimeout */
 /**
  * `npm start`: JupyterLab (this repository's app build) with the pann-aet extension and the
  * "TypeScript (pann-aet)" kernel, serving notebooks/ on 127.0.0.1. Prints the URL; Ctrl+C stops the server

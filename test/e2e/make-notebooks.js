@@ -1,4 +1,5 @@
 /** Writes the e2e test notebooks (kernel "TypeScript (pann-aet)") into a folder. Usage: node make-notebooks.js DIR */
+const { Buffer } = require('buffer');
 const fs = require('fs');
 const path = require('path');
 

@@ -7,6 +7,7 @@
  * state), and measures the slicer at 256³ and the atom viewer at 100,000 atoms. Screenshots go to
  * test/e2e/artifacts/. Needs `npm run build:app -w @pann-aet/jupyterlab` (npm run test:e2e does it).
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- untyped JSON from the Jupyter driver and the page */
 import { execFileSync } from 'child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';

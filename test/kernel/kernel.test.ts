@@ -4,6 +4,7 @@
  * with the slicer (frontend update → kernel sees it; kernel sets atoms → frontend gets buffers).
  * Needs `npm run build` (kernel-lib/dist) and the Debian packages in .ci/apt-packages.txt.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- untyped JSON from the Jupyter driver and the page */
 import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';

@@ -1,4 +1,5 @@
 /** The kernel's widget payloads match schema/widgets/*.schema.json (captured from comm_open messages). */
+/* eslint-disable @typescript-eslint/no-explicit-any -- untyped JSON from the Jupyter driver and the page */
 import Ajv2020 from 'ajv/dist/2020';
 import { readFileSync } from 'fs';
 import { join } from 'path';

@@ -65,7 +65,7 @@ export function parseWire(key: string, frames: Buffer[]): WireMessage {
   const expected = signParts(key, parts);
   const got = frames[d + 1].toString('utf8');
   if (expected !== got) throw new PannError('FORMAT', `Jupyter message signature ${got.slice(0, 12)}… does not match the connection key`);
-  const json = (b: Buffer): any => JSON.parse(b.toString('utf8'));
+  const json = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
   return {
     identities: frames.slice(0, d),
     header: json(parts[0]),

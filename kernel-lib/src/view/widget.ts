@@ -104,11 +104,12 @@ export class PannWidget {
    * Call `handler(value, old)` whenever `key` changes (from either side).
    * @returns a function that removes the handler.
    */
-  observe(key: string, handler: (value: any, old: any) => void): () => void {
+  observe<T = unknown>(key: string, handler: (value: T, old: T) => void): () => void {
     let set = this.listeners.get(key);
     if (!set) this.listeners.set(key, (set = new Set()));
-    set.add(handler);
-    return () => set!.delete(handler);
+    const h = handler as Listener;
+    set.add(h);
+    return () => set!.delete(h);
   }
 
   private emit(key: string, value: unknown, old: unknown): void {
