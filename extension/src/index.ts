@@ -5,6 +5,7 @@
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
+import { applySettings } from './settings';
 import { MODULE_NAME, MODULE_VERSION } from './version';
 import '../style/index.css';
 
@@ -18,7 +19,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
   optional: [ISettingRegistry],
   activate: (_app: JupyterFrontEnd, registry: IJupyterWidgetRegistry, settings: ISettingRegistry | null) => {
     registry.registerWidget({ name: MODULE_NAME, version: MODULE_VERSION, exports: () => import('./widgets') as never });
-    if (settings) void settings.load(PLUGIN_ID).catch(() => undefined);
+    if (settings) {
+      void settings
+        .load(PLUGIN_ID)
+        .then((s) => {
+          const apply = (): void => applySettings(s.composite as Record<string, unknown>);
+          apply();
+          s.changed.connect(apply);
+        })
+        .catch((e: unknown) => console.warn('pann-aet: settings not loaded, using defaults', e));
+    }
   },
 };
 

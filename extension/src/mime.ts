@@ -8,6 +8,7 @@ import { Widget } from '@lumino/widgets';
 import { AtomPanel } from './atoms3d';
 import { el } from './dom';
 import { base64ToBytes, parseMrc, parseXyz } from './formats';
+import { viewerDefaults as D } from './settings';
 import { quantise, SlicerPanel } from './slicer';
 
 export const MRC_MIME = 'application/vnd.pann-aet.mrc';
@@ -26,7 +27,7 @@ class FileRenderer extends Widget implements IRenderMime.IRenderer {
     const raw = model.data[this.mimeType] as string;
     try {
       if (this.mimeType === MRC_MIME) {
-        const v = parseMrc(base64ToBytes(raw));
+        const v = parseMrc(base64ToBytes(raw), D.maxFileVoxels);
         const q = quantise(v.data);
         const info = el('div', 'pann-title', `${v.shape[2]}×${v.shape[1]}×${v.shape[0]} voxels (x×y×z), ${v.voxelSizeA.toFixed(3)} Å${v.binning > 1 ? `, binned ×${v.binning} for display` : ''}`);
         const s = new SlicerPanel({
@@ -35,10 +36,10 @@ class FileRenderer extends Widget implements IRenderMime.IRenderer {
           voxelSizeA: v.voxelSizeA,
           atoms: { positions: new Float32Array(0), species: [], scores: new Float32Array(0), scoreName: '' },
           threshold: 0,
-          atomSlabA: 2,
+          atomSlabA: D.atomSlabA,
           mipSlabA: 0,
-          colormap: 'gray',
-          autoPercentiles: [0.5, 99.5],
+          colormap: D.colormap,
+          autoPercentiles: D.autoPercentiles,
           window: null,
           cursor: [v.shape[0] >> 1, v.shape[1] >> 1, v.shape[2] >> 1],
         });
@@ -48,7 +49,7 @@ class FileRenderer extends Widget implements IRenderMime.IRenderer {
         const a = parseXyz(raw);
         let lo = Infinity;
         for (const s of a.scores) lo = Math.min(lo, s);
-        const p = new AtomPanel({ positions: a.positions, species: a.species, scores: a.scores, scoreName: a.scoreName, probabilities: new Float32Array(0), probabilityLabels: [], minScore: Number.isFinite(lo) ? lo : 0, hiddenSpecies: [], bondCutoffA: 0, markerSizePx: 4, title: a.comment });
+        const p = new AtomPanel({ positions: a.positions, species: a.species, scores: a.scores, scoreName: a.scoreName, probabilities: new Float32Array(0), probabilityLabels: [], minScore: Number.isFinite(lo) ? lo : 0, hiddenSpecies: [], bondCutoffA: 0, markerSizePx: D.markerSizePx, title: a.comment });
         this.node.appendChild(p.node);
         this.disposeInner = () => p.dispose();
       }

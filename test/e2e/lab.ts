@@ -51,6 +51,9 @@ export async function startLab(rootDir: string, maxSeconds = 600): Promise<Lab> 
   // Widget state is saved with the notebook (the reopen-without-kernel check relies on it).
   mkdirSync(join(tmp, 'state/user_settings/@jupyter-widgets/jupyterlab-manager'), { recursive: true });
   writeFileSync(join(tmp, 'state/user_settings/@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings'), JSON.stringify({ saveState: true }));
+  // A user setting of this extension (schema/plugin.json): the .mrc viewer must start with it.
+  mkdirSync(join(tmp, 'state/user_settings/@pann-aet/jupyterlab'), { recursive: true });
+  writeFileSync(join(tmp, 'state/user_settings/@pann-aet/jupyterlab/plugin.jupyterlab-settings'), JSON.stringify({ colormap: 'viridis' }));
   const port = await freePort();
   const token = Math.random().toString(36).slice(2);
   let out = '';

@@ -182,6 +182,7 @@ test('file browser: .mrc opens in the slicer, .xyz in the atom viewer; file text
   const mrc = page.locator('.pann-file-viewer .pann-slicer');
   await mrc.waitFor({ timeout: 60_000 });
   expect(await mrc.locator('canvas.pann-canvas').count()).toBe(3);
+  expect(await mrc.locator('select.pann-colormap').inputValue()).toBe('viridis'); // from the user's settings
   expect(await page.locator('.pann-file-viewer .pann-title').first().innerText()).toBe('32×32×32 voxels (x×y×z), 0.500 Å');
   // Hover the xy panel centre: the readout names a voxel and a value in volume units.
   const xy = mrc.locator('canvas.pann-canvas').first();
