@@ -15,6 +15,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const { performance } = require('node:perf_hooks');
+const { Buffer } = require('node:buffer');
 
 const DIST = path.join(__dirname, '..', 'kernel-lib', 'dist');
 const RESULTS = path.join(__dirname, 'results');
@@ -212,7 +214,7 @@ async function runCase(args) {
 function child(args, label) {
   process.stderr.write(`  ${label} ...`);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--max-old-space-size=16384', __filename, '--case', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, ['--max-old-space-size=16384', path.join(__dirname, 'engine.js'), '--case', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const m = /@@RESULT (.*)/.exec(r.stdout || '');
   process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   if (!m) {

@@ -97,9 +97,9 @@ function loadEsm(file: string, root: string): Record<string, unknown> {
     if (shared) return shared;
     return loadEsm(target, root);
   };
-  let fn: Function;
+  let fn: (exports: Record<string, unknown>, req: (spec: string) => Record<string, unknown>) => void;
   try {
-    fn = new Function('exports', '__req', `${getters}\n${src}\n${tail.join('\n')}`);
+    fn = new Function('exports', '__req', `${getters}\n${src}\n${tail.join('\n')}`) as typeof fn;
   } catch (e) {
     throw new Error(`tfjs gradients: cannot load ${file}: ${(e as Error).message}`);
   }
