@@ -32,3 +32,4 @@ export { Session } from './session/session';
 export type { SessionMemory } from './session/session';
 export { PipelineSession } from './session/stages';
 export { validateDocument } from './schema/validate';
+export * as view from './view';
