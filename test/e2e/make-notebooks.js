@@ -8,7 +8,7 @@ const meta = {
   language_info: { name: 'typescript', file_extension: '.ts' },
 };
 const code = (src) => ({ cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: src.trim() });
-const nb = (cells) => ({ nbformat: 4, nbformat_minor: 5, metadata: meta, cells });
+const nb = (cells) => ({ nbformat: 4, nbformat_minor: 5, metadata: meta, cells: cells.map((c, i) => ({ id: `cell-${i}`, ...c })) });
 
 // Synthetic particle: atoms on a jittered grid, every candidate with a peak score; low scores are ghosts.
 const DATA = `
