@@ -1,0 +1,58 @@
+/**
+ * Every notebook runs top to bottom on the project's kernel through Debian's Jupyter stack, and its outputs say
+ * what the prose says they show. The workshop runs its quick setting (PANN_NOTEBOOK_QUICK=1: two doses).
+ */
+import { NotebookRunner, errors, metricRows, outputsOf, pct, stdout, type Notebook } from './execute';
+
+const WIDGET = 'application/vnd.jupyter.widget-view+json';
+let runner: NotebookRunner;
+beforeAll(() => (runner = new NotebookRunner()));
+afterAll(() => runner.dispose());
+
+const ran = (nb: Notebook) => nb.cells.filter((c) => c.cell_type === 'code');
+
+test('01-quickstart: every stage, the views, and a metric table with sane values', () => {
+  const nb = runner.execute('01-quickstart.ipynb');
+  expect(errors(nb)).toEqual([]);
+  const out = stdout(nb);
+  expect(out).toMatch(/truth: 7\d\d atoms/);
+  expect(out).toMatch(/volume 80 × 80 × 80 at 0.5 Å/);
+  expect(outputsOf(nb, WIDGET).length).toBeGreaterThanOrEqual(4); // progress bar, tilt viewer, slicer, atom viewer
+  const [row] = metricRows(nb);
+  expect(pct(row.recovery)).toBeGreaterThan(0.5);
+  expect(pct(row.recovery)).toBeLessThanOrEqual(1);
+  expect(pct(row['species acc.'])).toBeGreaterThan(0.9);
+  expect(Number(row['R-factor'])).toBeGreaterThan(0);
+  expect(Number(row['R-factor'])).toBeLessThan(1.5);
+  expect(ran(nb).every((c) => c.outputs !== undefined)).toBe(true);
+});
+
+test('02-low-dose-workshop (quick): more dose helps, the wedge hurts, Pd/Pt is harder than Fe/Pt', () => {
+  const nb = runner.execute('02-low-dose-workshop.ipynb', { PANN_NOTEBOOK_QUICK: '1' });
+  expect(errors(nb)).toEqual([]);
+  const rows = metricRows(nb);
+  const byLabel = Object.fromEntries(rows.map((r) => [r.label, r]));
+  const hi = byLabel['1e+5 e⁻/Å²'], lo = byLabel['1e+4 e⁻/Å²'];
+  expect(pct(hi.recovery)).toBeGreaterThan(pct(lo.recovery));
+  expect(pct(hi['false pos.'])).toBeLessThan(pct(lo['false pos.']));
+  const full = byLabel['full ±90°'], wedge = byLabel['±70° (missing wedge)'];
+  expect(Number(wedge['RMSE (pm)'])).toBeGreaterThan(Number(full['RMSE (pm)']));
+  expect(pct(full.recovery)).toBeGreaterThanOrEqual(0.99);
+  expect(byLabel['PdPt random alloy, k-means']).toBeDefined();
+  expect(stdout(nb)).toMatch(/threshold .*: \d+ atoms, recovery/);
+  expect(outputsOf(nb, WIDGET).length).toBeGreaterThanOrEqual(7);
+});
+
+test('03-your-own-data: the published aSi case from .mat files to an exported model', () => {
+  const nb = runner.execute('03-your-own-data.ipynb');
+  expect(errors(nb)).toEqual([]);
+  const out = stdout(nb);
+  expect(out).toContain('Trunc_projections_forBM3D 128×128×60');
+  expect(out).toMatch(/tilt series 60 × 128 × 128/);
+  const shift = /alignment shifts: median ([\d.]+) px/.exec(out);
+  expect(Number(shift![1])).toBeLessThan(1);
+  const [row] = metricRows(nb);
+  expect(pct(row.recovery)).toBeGreaterThan(0.9);
+  expect(out).toMatch(/atoms.xyz: \d+ bytes/);
+  expect(out).toMatch(/round trip: \d+ atoms/);
+});
