@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/lib/**', 'node_modules/**', '**/node_modules/**', 'extension/labextension/**', 'bench/results/**', 'coverage/**'] },
+  { ignores: ['**/dist/**', '**/lib/**', 'node_modules/**', '**/node_modules/**', 'extension/labextension/**', 'bench/results/**', 'coverage/**', 'extension/app/build/**', 'extension/app/core/**', 'extension/schema/**', 'test/e2e/artifacts/**', 'test/e2e/.work/**', 'test/kernel/.work/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -118,6 +118,17 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('kernel-install')
+    .description('install the "TypeScript (pann-aet)" Jupyter kernel (tslab with widget comms)')
+    .option('--user', 'into the per-user Jupyter folder (default when not root)')
+    .option('--prefix <dir>', 'into DIR/share/jupyter/kernels')
+    .action((o) => {
+      const { installKernelSpec } = require('../kernel/kernelspec') as typeof import('../kernel/kernelspec');
+      const user = o.user ?? (!o.prefix && process.getuid?.() !== 0);
+      emit({ installed: installKernelSpec({ user, prefix: o.prefix }) });
+    });
+
+  program
     .command('presets')
     .description('list the simulation presets')
     .action(() => emit(listPresets()));

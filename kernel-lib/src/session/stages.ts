@@ -51,7 +51,7 @@ export class PipelineSession extends Session {
   /** Pre-aligns 'tilts' in place of the stored series → 'tilts' (the original is kept as 'tiltsUnaligned'). */
   async align(opts: { method?: 'centre-of-mass' | 'cross-correlation' } = {}): Promise<TiltSeries> {
     const raw = this.tilts();
-    const res = await alignTiltSeries(raw, { method: opts.method ?? 'cross-correlation', onProgress: this.onProgress });
+    const res = await alignTiltSeries(raw, { method: opts.method ?? 'centre-of-mass', onProgress: this.onProgress });
     this.set('tiltsUnaligned', raw);
     return this.set('tilts', res.tilts);
   }
