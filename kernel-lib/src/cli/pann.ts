@@ -70,6 +70,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--align <method>', 'tilt-series pre-alignment').choices(['none', 'centre-of-mass', 'cross-correlation']))
     .addOption(new Option('--method <method>', 'reconstruction algorithm').choices(['resire', 'sirt', 'wbp']))
     .option('--iterations <n>', 'reconstruction iterations', num)
+    .option('--refine-model <dir>', 'folder of refinement weights (default: the shipped models/glare or models/unet)')
     .option('--min-separation <A>', 'minimum distance between atoms, Å', num)
     .option('--threshold <value>', "peak threshold (volume units) or 'auto'")
     .option('--truth <file>', 'ground-truth atomic model to evaluate against (.xyz, .csv, .txt)')
@@ -80,7 +81,7 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => {
       const flags: RunFilesOptions = {
         tilts: o.tilts, tiltsVar: o.tiltsVar, angles: o.angles, anglesVar: o.anglesVar, pixelSizeA: o.pixelSize, out: o.out,
-        species: o.species, classify: o.classify, refine: o.refine, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
+        species: o.species, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
         reconstruction: o.method || o.iterations ? { method: o.method, iterations: o.iterations } : undefined,
         trace: o.minSeparation || o.threshold ? { minSeparationA: o.minSeparation, threshold: o.threshold === undefined || o.threshold === 'auto' ? o.threshold : num(o.threshold) } : undefined,
       };
@@ -115,6 +116,25 @@ export function buildProgram(): Command {
       const doc = { ...sim.options, pixelSizeA: sim.tilts.pixelSizeA, totalDoseEPerA2: sim.tilts.totalDoseEPerA2, nAtoms: sim.truth.species.length, tiltShape: sim.tilts.shape };
       fs.writeFileSync(path.join(o.out, 'simulation.json'), JSON.stringify(doc, null, 2) + '\n');
       emit({ out: o.out, files: ['tilts.npy', 'angles.npy', 'truth.xyz', 'simulation.json'], ...doc });
+    });
+
+  program
+    .command('train')
+    .description("train a network on streamed simulated data (resumable): 'glare', 'unet' or 'both' (volume refinement); `pann train glare --help` lists the options")
+    .argument('<net>', 'glare | unet | both')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .action(async (net: string, _o: unknown, cmd: Command) => {
+      const rest = cmd.args.slice(1);
+      if (net === 'glare' || net === 'unet' || net === 'both') {
+        const { trainCommandBuilder } = require('../refine') as typeof import('../refine');
+        const sub = trainCommandBuilder();
+        sub.exitOverride();
+        await sub.parseAsync([net, ...rest], { from: 'user' });
+        return;
+      }
+      throw new PannError('OPTION', `pann train: unknown network '${net}' (expected glare, unet or both)`, { field: 'net' });
     });
 
   program

@@ -13,6 +13,7 @@ import { classifyKMeans } from '../classify';
 import { rFactor } from '../metrics';
 import { StageTimer } from './timer';
 import { subtractBackground } from '../preprocess/background';
+import { refineVolume } from '../refine';
 
 export type VolumeRefineMethod = 'none' | 'glare' | 'unet';
 export type ClassifyMethod = 'kmeans' | 'dast';
@@ -27,8 +28,10 @@ export interface PipelineOptions {
   /** Tilt-series pre-alignment. Default 'none' (simulated and published data sets come pre-aligned). */
   align?: AlignMethod;
   reconstruction?: { method?: ReconstructionMethod; iterations?: number; stepSize?: number; positivity?: boolean };
-  /** Volume refinement before tracing. Default 'none' until trained networks ship. */
+  /** Volume refinement before tracing: 'glare', the plain 'unet' baseline, or 'none'. Default 'none'. */
   refine?: VolumeRefineMethod;
+  /** Folder of the refinement weights (default: the shipped models/glare or models/unet). */
+  refineModelDir?: string;
   trace?: { minSeparationA?: number; smoothingSigmaA?: number; threshold?: number | 'auto' };
   /** Species classifier. Default 'kmeans'. */
   classify?: ClassifyMethod;
@@ -77,10 +80,10 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   const recon = await timer.time('reconstruct', () => reconstructDetailed(aligned, { ...opts.reconstruction, onProgress }));
 
   const refine = opts.refine ?? 'none';
-  if (refine !== 'none') {
-    throw new PannError('OPTION', `refine '${refine}' needs trained network weights, which do not ship yet; use refine 'none'`, { field: 'refine' });
-  }
-  const refined = recon.volume;
+  const refined =
+    refine === 'none'
+      ? recon.volume
+      : await timer.time('refine', () => refineVolume(recon.volume, { method: refine, modelDir: opts.refineModelDir, tiltsForPhysics: aligned, onProgress }));
 
   const trace = await timer.time('trace', () =>
     traceAtoms(refined, { minSeparationA: opts.trace?.minSeparationA, smoothingSigmaA: opts.trace?.smoothingSigmaA, onProgress }),

@@ -14,6 +14,7 @@
 import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/types';
 import { PannError } from '../core/errors';
 import { Session } from './session';
+import { refineVolume, type RefineVolumeOptions } from '../refine';
 import { simulate, type SimulateOptions, type SimulationResult } from '../sim';
 import { alignTiltSeries } from '../recon/align';
 import { subtractBackground, type BackgroundOptions } from '../preprocess/background';
@@ -63,11 +64,13 @@ export class PipelineSession extends Session {
     return this.set('reconstruction', res.volume);
   }
 
-  /** Refines a volume with a trained network → 'refined'. */
-  async refine(opts: { method?: 'glare' | 'unet' | 'none' } = {}): Promise<Volume> {
-    const method = opts.method ?? 'none';
-    if (method === 'none') return this.set('refined', this.volume('reconstruction'));
-    throw new PannError('OPTION', `refine '${method}' needs trained weights, which do not ship yet`, { field: 'method' });
+  /** Refines 'reconstruction' with GLARE (default) or the plain U-Net → 'refined' ('none' copies the reference). */
+  async refine(opts: Omit<RefineVolumeOptions, 'method' | 'onProgress'> & { method?: 'glare' | 'unet' | 'none' } = {}): Promise<Volume> {
+    const method = opts.method ?? 'glare';
+    const recon = this.volume('reconstruction');
+    if (method === 'none') return this.set('refined', recon);
+    const tilts = this.has('tilts') ? this.tilts() : undefined;
+    return this.set('refined', await refineVolume(recon, { tiltsForPhysics: tilts, ...opts, method, onProgress: this.onProgress }));
   }
 
   /** Traces every candidate in a volume (default: 'refined', else 'reconstruction') → 'trace'. */
