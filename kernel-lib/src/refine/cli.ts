@@ -1,0 +1,70 @@
+/**
+ * `pann train glare|unet|both`: trains the refinement networks from the command line (resumable;
+ * see training.ts). Prints one line per 10 steps and per validation, optionally also to a log file.
+ */
+import * as fs from 'fs';
+import { Command } from 'commander';
+import { trainRefiners } from './training';
+import type { RefineNet } from './model';
+
+/** A commander Command for `train <net>`; mount it with `program.addCommand(trainCommandBuilder())`. */
+export function trainCommandBuilder(): Command {
+  return new Command('train')
+    .description('train the GLARE refinement network and/or the plain U-Net baseline on streamed simulated data (resumable)')
+    .argument('<net>', "'glare', 'unet' or 'both' (both on the same data stream, same budget)")
+    .option('--steps <n>', 'steps per network', '1500')
+    .option('--minutes <m>', 'stop after this much wall time (a checkpoint is written)')
+    .option('--batch <n>', 'patches per step', '2')
+    .option('--patch <n>', 'patch edge in voxels', '32')
+    .option('--widths <list>', 'channels per level, comma separated', '16,32,64')
+    .option('--lr <x>', 'Adam step size', '1e-3')
+    .option('--seed <n>', 'data and initialisation seed', '0')
+    .option('--out <dir>', 'output folder (one network), default models/<net>')
+    .option('--threads <n>', 'ONNX Runtime threads', '2')
+    .option('--no-resume', 'start from scratch even when a checkpoint exists')
+    .option('--log <file>', 'also append log lines to this file')
+    .action(async (netArg: string, o: Record<string, string | boolean | undefined>) => {
+      await trainCommand([netArg, ...Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [`--${k}=${v}`]))]);
+    });
+}
+
+/**
+ * Runs `pann train` from its arguments, e.g. `['glare', '--steps=2000', '--minutes=40']`.
+ * @returns the training summary
+ */
+export async function trainCommand(args: string[]): Promise<Awaited<ReturnType<typeof trainRefiners>>> {
+  const [netArg, ...rest] = args;
+  const nets: RefineNet[] = netArg === 'both' ? ['glare', 'unet'] : netArg === 'glare' || netArg === 'unet' ? [netArg] : [];
+  if (!nets.length) throw new Error(`pann train: expected glare, unet or both, got '${netArg ?? ''}'`);
+  const o: Record<string, string> = {};
+  for (const a of rest) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`pann train: cannot parse argument '${a}'`);
+    o[m[1]] = m[2] ?? 'true';
+  }
+  const logFile = o.log;
+  const log = (line: string): void => {
+    const l = `${new Date().toISOString()} ${line}`;
+    console.log(l);
+    if (logFile) fs.appendFileSync(logFile, l + '\n');
+  };
+  const command = `pann train ${args.join(' ')}`;
+  log(`start: ${command}`);
+  const res = await trainRefiners({
+    nets,
+    maxSteps: o.steps ? Number(o.steps) : undefined,
+    maxMinutes: o.minutes ? Number(o.minutes) : undefined,
+    batch: o.batch ? Number(o.batch) : undefined,
+    patchEdge: o.patch ? Number(o.patch) : undefined,
+    widths: o.widths ? o.widths.split(',').map(Number) : undefined,
+    learningRate: o.lr ? Number(o.lr) : undefined,
+    seed: o.seed ? Number(o.seed) : undefined,
+    threads: o.threads ? Number(o.threads) : undefined,
+    outDirs: o.out && nets.length === 1 ? { [nets[0]]: o.out } : undefined,
+    resume: o.resume !== 'false',
+    log,
+    command,
+  });
+  log(`summary: ${JSON.stringify(res)}`);
+  return res;
+}

@@ -1,0 +1,13 @@
+/** The refine stage: GLARE (global–local residual 3D U-Net with physics-informed training) and the plain U-Net baseline. */
+export { refineVolume, loadRefineModel, defaultModelDir, runRefineNetwork } from './infer';
+export type { RefineModel, RefineVolumeOptions, RunNetworkOptions } from './infer';
+export { trainRefiners, trainGlare, trainUnet } from './training';
+export type { TrainOptions, TrainStepEvent } from './training';
+export { trainCommand, trainCommandBuilder } from './cli';
+export { buildRefineNetwork, DEFAULT_ARCH, GLOBAL_EDGE } from './model';
+export type { RefineArch, RefineNet } from './model';
+export { sampleSpec, makePair, validationSpecs, testSpecs, targetWeights, TEST_DOSES, VALIDATION_SEED_BASE, TEST_SEED_BASE } from './data';
+export type { SampleSpec, TrainingPair } from './data';
+export { physicsContext, physicsGradient, DEFAULT_PHYSICS } from './physics';
+export type { PhysicsWeights, PhysicsContext } from './physics';
+export { robustScale } from './volume-ops';

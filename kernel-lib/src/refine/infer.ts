@@ -1,0 +1,143 @@
+/**
+ * Inference of the refinement networks on volumes of any size: the volume is normalised by its robust
+ * scale, the global branch (GLARE) sees the whole normalised volume resampled to GLOBAL_EDGE³, and
+ * the local branch runs on overlapping tiles blended with a separable ramp (nn/tiled.ts). The output
+ * is clamped at zero (the positivity the loss trains for is then also guaranteed) and is in
+ * atomic-volume units: a peak of height ≈ 1 for the heaviest species, (Z/Z_max)^0.85 for lighter ones.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { PannError } from '../core/errors';
+import type { ProgressCallback, Shape3, TiltSeries, Volume } from '../core/types';
+import type { Network, WeightMap } from '../nn/ir';
+import { OrtNetwork } from '../nn/ort-exec';
+import { runTiled } from '../nn/tiled';
+import { loadTfjsWeights } from '../nn/weights-io';
+import { GLOBAL_EDGE, buildRefineNetwork, type RefineArch, type RefineNet } from './model';
+import { physicsContext } from './physics';
+import { resampleToCube, robustScale } from './volume-ops';
+
+/** A loaded refinement model. */
+export interface RefineModel {
+  arch: RefineArch;
+  net: Network;
+  weights: WeightMap;
+  /** What refine.json says about the training (steps, time, command). */
+  info: Record<string, unknown>;
+}
+
+/** Where shipped weights live: `models/<kind>` at the repository root (or beside the package), or $PANN_MODELS_DIR/<kind>. */
+export function defaultModelDir(kind: RefineNet): string {
+  const candidates = [
+    ...(process.env.PANN_MODELS_DIR ? [path.join(process.env.PANN_MODELS_DIR, kind)] : []),
+    path.resolve(__dirname, '../../../models', kind),
+    path.resolve(__dirname, '../../models', kind),
+  ];
+  return candidates.find((c) => fs.existsSync(path.join(c, 'model.json'))) ?? candidates[candidates.length - 2];
+}
+
+/** Loads `model.json` + `weights.bin` + `refine.json` from a model folder. */
+export async function loadRefineModel(dir: string): Promise<RefineModel> {
+  const infoPath = path.join(dir, 'refine.json');
+  if (!fs.existsSync(path.join(dir, 'model.json'))) throw new PannError('FORMAT', `no trained weights: model.json missing in ${dir}`, { file: path.join(dir, 'model.json') });
+  let info: Record<string, unknown>;
+  try {
+    info = JSON.parse(fs.readFileSync(infoPath, 'utf8'));
+  } catch (e) {
+    throw new PannError('FORMAT', `cannot read refine.json: ${(e as Error).message}`, { file: infoPath });
+  }
+  const arch = info.arch as RefineArch;
+  if (!arch || (arch.kind !== 'glare' && arch.kind !== 'unet')) throw new PannError('FORMAT', 'refine.json: arch.kind must be glare or unet', { file: infoPath, field: 'arch' });
+  const net = buildRefineNetwork(arch);
+  const { weights } = await loadTfjsWeights(path.join(dir, 'model.json'), net);
+  return { arch, net, weights, info };
+}
+
+/** Options of the low-level network run. */
+export interface RunNetworkOptions {
+  /** Tile edge in voxels (multiple of 4; default 64). */
+  tileEdge?: number;
+  /** Tile overlap in voxels (default tileEdge / 4). */
+  overlapVoxels?: number;
+  /** ORT intra-op threads (default 2). */
+  threads?: number;
+  onProgress?: ProgressCallback;
+}
+
+/**
+ * Runs a network on an already normalised volume (network units in and out, no clamp).
+ * @param x normalised volume, C order `shape`
+ */
+export async function runRefineNetwork(model: Pick<RefineModel, 'arch' | 'net' | 'weights'>, x: Float32Array, shape: Shape3, opts: RunNetworkOptions = {}): Promise<Float32Array> {
+  const e = opts.tileEdge ?? 64;
+  const div = 2 ** (model.arch.widths.length - 1);
+  if (e % div !== 0) throw new PannError('OPTION', `tileEdge ${e} must be a multiple of ${div}`, { field: 'tileEdge' });
+  const glare = model.arch.kind === 'glare';
+  const shapes: Record<string, number[]> = { volume: [1, e, e, e, 1] };
+  if (glare) shapes.global = [1, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1];
+  const global = glare ? { data: resampleToCube(x, shape, GLOBAL_EDGE), shape: shapes.global } : undefined;
+  const session = await OrtNetwork.create(model.net, model.weights, shapes, { provider: 'cpu', threads: opts.threads ?? 2 });
+  try {
+    const out = model.net.outputs[0];
+    return await runTiled(
+      x,
+      shape,
+      async (tile) => {
+        const res = await session.run(global ? { volume: { data: tile, shape: shapes.volume }, global } : { volume: { data: tile, shape: shapes.volume } });
+        return res[out].data;
+      },
+      { tileSize: e, overlapVoxels: opts.overlapVoxels ?? e / 4, onProgress: opts.onProgress },
+    );
+  } finally {
+    await session.release();
+  }
+}
+
+/** Options of refineVolume. */
+export interface RefineVolumeOptions extends RunNetworkOptions {
+  /** Which network (default 'glare'). */
+  method?: RefineNet;
+  /** Folder with model.json, weights.bin, refine.json (default the shipped `models/<method>`). */
+  modelDir?: string;
+  /** An already loaded model (wins over modelDir). */
+  model?: RefineModel;
+  /**
+   * The background-subtracted tilt series the volume was reconstructed from. When given, the relative
+   * re-projection residual of the refined volume (the projection-consistency term of the loss) is
+   * reported through onProgress (stage 'refine', message). The volume itself does not depend on it.
+   */
+  tiltsForPhysics?: TiltSeries;
+}
+
+/**
+ * Refines a reconstruction with GLARE (or the plain U-Net baseline) into an atomic volume.
+ * @param volume reconstruction (any size, any units; voxel size kept)
+ * @returns the refined volume, same shape and voxel size, atomic-volume units (≥ 0)
+ */
+export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {}): Promise<Volume> {
+  const method = opts.method ?? 'glare';
+  if (method !== 'glare' && method !== 'unet') throw new PannError('OPTION', `refine method must be 'glare' or 'unet', got '${method}'`, { field: 'method' });
+  if (volume.data.length !== volume.shape[0] * volume.shape[1] * volume.shape[2]) throw new PannError('SHAPE', `volume has ${volume.data.length} voxels, shape [${volume.shape}]`, { field: 'volume' });
+  const model = opts.model ?? (await loadRefineModel(opts.modelDir ?? defaultModelDir(method)));
+  const scale = robustScale(volume.data);
+  const x = new Float32Array(volume.data.length);
+  for (let i = 0; i < x.length; i++) x[i] = volume.data[i] / scale;
+  const y = await runRefineNetwork(model, x, volume.shape, {
+    ...opts,
+    onProgress: opts.onProgress ? (ev) => opts.onProgress!({ ...ev, stage: 'refine' }) : undefined,
+  });
+  for (let i = 0; i < y.length; i++) if (!(y[i] > 0)) y[i] = 0;
+  if (opts.tiltsForPhysics && opts.onProgress) {
+    const t = opts.tiltsForPhysics;
+    const ctx = physicsContext(t, y, volume.shape);
+    const r = ctx.projector.forward(y);
+    let rr = 0,
+      bb = 0;
+    for (let i = 0; i < r.length; i++) {
+      rr += (r[i] - ctx.scaledTilts[i]) ** 2;
+      bb += ctx.scaledTilts[i] ** 2;
+    }
+    opts.onProgress({ stage: 'refine', done: 1, total: 1, message: `relative re-projection residual ${(rr / bb).toFixed(4)}` });
+  }
+  return { data: y, shape: [...volume.shape] as Shape3, voxelSizeA: volume.voxelSizeA };
+}

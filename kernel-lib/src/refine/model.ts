@@ -1,0 +1,35 @@
+/**
+ * The two refinement networks, defined once in the IR (nn/): GLARE (residual 3D U-Net on local
+ * patches + a global branch that sees the whole reconstruction downsampled to GLOBAL_EDGE³ and
+ * modulates the bottleneck by FiLM) and the baseline (the same residual U-Net without the global
+ * branch). Both map a normalised reconstruction patch to the atomic-volume patch.
+ */
+import { buildResUNet3d } from '../nn/resunet';
+import type { Network } from '../nn/ir';
+import { PannError } from '../core/errors';
+
+export type RefineNet = 'glare' | 'unet';
+
+/** Edge (voxels) of the downsampled whole volume the global branch sees. */
+export const GLOBAL_EDGE = 32;
+
+/** Architecture hyper-parameters stored with the weights. */
+export interface RefineArch {
+  kind: RefineNet;
+  /** Channels per level, finest first. */
+  widths: number[];
+  /** Edge of the cubic training patch / inference tile in voxels (a multiple of 2^(levels−1)). */
+  patchEdge: number;
+}
+
+export const DEFAULT_ARCH: Record<RefineNet, RefineArch> = {
+  glare: { kind: 'glare', widths: [16, 32, 64], patchEdge: 32 },
+  unet: { kind: 'unet', widths: [16, 32, 64], patchEdge: 32 },
+};
+
+/** Builds the IR network of an architecture. */
+export function buildRefineNetwork(arch: RefineArch): Network {
+  const div = 2 ** (arch.widths.length - 1);
+  if (arch.patchEdge % div !== 0) throw new PannError('OPTION', `patchEdge ${arch.patchEdge} must be a multiple of ${div}`, { field: 'patchEdge' });
+  return buildResUNet3d({ widths: arch.widths, globalBranch: arch.kind === 'glare', alpha: 0.1, name: arch.kind });
+}

@@ -1,0 +1,93 @@
+/** Small volume utilities of the refinement stage: robust intensity scale, crops, flips, resampling. */
+import type { Shape3 } from '../core/types';
+
+/**
+ * The intensity scale a reconstruction is divided by before the network: its 99.9th percentile
+ * (≈ the peak height of the brighter atoms for particles of 10²–10⁴ atoms in a 64³ frame), so the
+ * network sees the same range at every dose and for every engine's units.
+ */
+export function robustScale(data: Float32Array): number {
+  const step = Math.max(1, Math.floor(data.length / 200_000));
+  const s = new Float32Array(Math.ceil(data.length / step));
+  for (let i = 0, j = 0; i < data.length; i += step, j++) s[j] = data[i];
+  s.sort();
+  const v = s[Math.min(s.length - 1, Math.floor(0.999 * s.length))];
+  return v > 0 ? v : 1;
+}
+
+/** Copies the cube [z0, z0+e) × [y0, y0+e) × [x0, x0+e) of `src` into `out` (zero outside `src`). */
+export function cropCube(src: Float32Array, shape: Shape3, z0: number, y0: number, x0: number, e: number, out = new Float32Array(e * e * e)): Float32Array {
+  const [nz, ny, nx] = shape;
+  out.fill(0);
+  for (let k = 0; k < e; k++) {
+    const z = z0 + k;
+    if (z < 0 || z >= nz) continue;
+    for (let j = 0; j < e; j++) {
+      const y = y0 + j;
+      if (y < 0 || y >= ny) continue;
+      const srow = (z * ny + y) * nx;
+      const drow = (k * e + j) * e;
+      for (let i = 0; i < e; i++) {
+        const x = x0 + i;
+        if (x >= 0 && x < nx) out[drow + i] = src[srow + x];
+      }
+    }
+  }
+  return out;
+}
+
+/** Flips a cube of edge `e` in place along z, y and/or x (bit 4, 2, 1 of `mask`). */
+export function flipCube(v: Float32Array, e: number, mask: number): void {
+  if (!mask) return;
+  const tmp = v.slice();
+  for (let k = 0; k < e; k++) {
+    const ks = mask & 4 ? e - 1 - k : k;
+    for (let j = 0; j < e; j++) {
+      const js = mask & 2 ? e - 1 - j : j;
+      const drow = (k * e + j) * e;
+      const srow = (ks * e + js) * e;
+      if (mask & 1) for (let i = 0; i < e; i++) v[drow + i] = tmp[srow + e - 1 - i];
+      else for (let i = 0; i < e; i++) v[drow + i] = tmp[srow + i];
+    }
+  }
+}
+
+/**
+ * Resamples a volume to a cube of edge `g` by box averaging over each output cell's footprint
+ * (area-weighted; exact for integer factors), so the global branch sees the whole particle at any size.
+ */
+export function resampleToCube(src: Float32Array, shape: Shape3, g: number): Float32Array {
+  const [nz, ny, nx] = shape;
+  const out = new Float32Array(g * g * g);
+  const cnt = new Float32Array(g * g * g);
+  const fz = g / nz,
+    fy = g / ny,
+    fx = g / nx;
+  for (let z = 0; z < nz; z++) {
+    const kz = Math.min(g - 1, Math.floor((z + 0.5) * fz));
+    for (let y = 0; y < ny; y++) {
+      const ky = Math.min(g - 1, Math.floor((y + 0.5) * fy));
+      const row = (z * ny + y) * nx;
+      const orow = (kz * g + ky) * g;
+      for (let x = 0; x < nx; x++) {
+        const kx = Math.min(g - 1, Math.floor((x + 0.5) * fx));
+        out[orow + kx] += src[row + x];
+        cnt[orow + kx] += 1;
+      }
+    }
+  }
+  // cells no voxel fell into (volumes smaller than g) take their nearest source voxel
+  for (let k = 0; k < g; k++)
+    for (let j = 0; j < g; j++)
+      for (let i = 0; i < g; i++) {
+        const o = (k * g + j) * g + i;
+        if (cnt[o] > 0) out[o] /= cnt[o];
+        else {
+          const z = Math.min(nz - 1, Math.floor(((k + 0.5) / g) * nz));
+          const y = Math.min(ny - 1, Math.floor(((j + 0.5) / g) * ny));
+          const x = Math.min(nx - 1, Math.floor(((i + 0.5) / g) * nx));
+          out[o] = src[(z * ny + y) * nx + x];
+        }
+      }
+  return out;
+}
