@@ -11,11 +11,11 @@ import { PannError } from '../core/errors';
 import type { ProgressCallback, Shape3, TiltSeries, Volume } from '../core/types';
 import type { Network, WeightMap } from '../nn/ir';
 import { OrtNetwork } from '../nn/ort-exec';
-import { runTiled } from '../nn/tiled';
 import { loadTfjsWeights } from '../nn/weights-io';
 import { GLOBAL_EDGE, buildRefineNetwork, type RefineArch, type RefineNet } from './model';
 import { physicsContext } from './physics';
-import { resampleToCube, robustScale } from './volume-ops';
+import { runHaloTiled } from './tiling';
+import { resampleToCube, resampleTrilinear, robustScale } from './volume-ops';
 
 /** A loaded refinement model. */
 export interface RefineModel {
@@ -55,10 +55,12 @@ export async function loadRefineModel(dir: string): Promise<RefineModel> {
 
 /** Options of the low-level network run. */
 export interface RunNetworkOptions {
-  /** Tile edge in voxels (multiple of 4; default 64). */
+  /** Tile edge in voxels (multiple of 4; default: the volume's largest edge rounded up to 4, at most 96). */
   tileEdge?: number;
-  /** Tile overlap in voxels (default tileEdge / 4). */
-  overlapVoxels?: number;
+  /** Context discarded on interior tile faces, voxels (default 16, or tileEdge / 4 when smaller). */
+  haloVoxels?: number;
+  /** Overlap of neighbouring tile cores, blended with ramps, voxels (default 4). */
+  blendVoxels?: number;
   /** ORT intra-op threads (default 2). */
   threads?: number;
   onProgress?: ProgressCallback;
@@ -69,8 +71,8 @@ export interface RunNetworkOptions {
  * @param x normalised volume, C order `shape`
  */
 export async function runRefineNetwork(model: Pick<RefineModel, 'arch' | 'net' | 'weights'>, x: Float32Array, shape: Shape3, opts: RunNetworkOptions = {}): Promise<Float32Array> {
-  const e = opts.tileEdge ?? 64;
   const div = 2 ** (model.arch.widths.length - 1);
+  const e = opts.tileEdge ?? Math.min(96, Math.ceil(Math.max(...shape) / div) * div);
   if (e % div !== 0) throw new PannError('OPTION', `tileEdge ${e} must be a multiple of ${div}`, { field: 'tileEdge' });
   const glare = model.arch.kind === 'glare';
   const shapes: Record<string, number[]> = { volume: [1, e, e, e, 1] };
@@ -79,14 +81,14 @@ export async function runRefineNetwork(model: Pick<RefineModel, 'arch' | 'net' |
   const session = await OrtNetwork.create(model.net, model.weights, shapes, { provider: 'cpu', threads: opts.threads ?? 2 });
   try {
     const out = model.net.outputs[0];
-    return await runTiled(
+    return await runHaloTiled(
       x,
       shape,
       async (tile) => {
         const res = await session.run(global ? { volume: { data: tile, shape: shapes.volume }, global } : { volume: { data: tile, shape: shapes.volume } });
         return res[out].data;
       },
-      { tileSize: e, overlapVoxels: opts.overlapVoxels ?? e / 4, onProgress: opts.onProgress },
+      { tileEdge: e, haloVoxels: opts.haloVoxels ?? Math.min(16, e / 4), blendVoxels: opts.blendVoxels ?? 4, onProgress: opts.onProgress },
     );
   } finally {
     await session.release();
@@ -107,7 +109,16 @@ export interface RefineVolumeOptions extends RunNetworkOptions {
    * reported through onProgress (stage 'refine', message). The volume itself does not depend on it.
    */
   tiltsForPhysics?: TiltSeries;
+  /**
+   * The networks were trained on voxels of TRAINED_VOXEL_RANGE_A; a volume with voxels outside it is
+   * resampled (trilinear) to the nearest end of the range, refined, and resampled back ('auto',
+   * default), or refined as it is ('none').
+   */
+  resample?: 'auto' | 'none';
 }
+
+/** Voxel edges (Å) the shipped networks were trained on (data.ts draws 0.4–0.75 Å). */
+export const TRAINED_VOXEL_RANGE_A: [number, number] = [0.4, 0.75];
 
 /**
  * Refines a reconstruction with GLARE (or the plain U-Net baseline) into an atomic volume.
@@ -119,6 +130,18 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
   if (method !== 'glare' && method !== 'unet') throw new PannError('OPTION', `refine method must be 'glare' or 'unet', got '${method}'`, { field: 'method' });
   if (volume.data.length !== volume.shape[0] * volume.shape[1] * volume.shape[2]) throw new PannError('SHAPE', `volume has ${volume.data.length} voxels, shape [${volume.shape}]`, { field: 'volume' });
   const model = opts.model ?? (await loadRefineModel(opts.modelDir ?? defaultModelDir(method)));
+  const v = volume.voxelSizeA;
+  const [lo, hi] = TRAINED_VOXEL_RANGE_A;
+  if ((opts.resample ?? 'auto') === 'auto' && (v < lo || v > hi)) {
+    // refine on a grid the network knows, then bring the result back to the caller's grid
+    const target = v < lo ? lo : hi;
+    const f = target / v;
+    const small = volume.shape.map((n) => Math.max(1, Math.floor((n - 1) / f) + 1)) as Shape3;
+    const coarse: Volume = { data: resampleTrilinear(volume.data, volume.shape, small, f), shape: small, voxelSizeA: target };
+    const refined = await refineVolume(coarse, { ...opts, model, resample: 'none', tiltsForPhysics: undefined });
+    const back = resampleTrilinear(refined.data, small, volume.shape, 1 / f);
+    return { data: back, shape: [...volume.shape] as Shape3, voxelSizeA: v };
+  }
   const scale = robustScale(volume.data);
   const x = new Float32Array(volume.data.length);
   for (let i = 0; i < x.length; i++) x[i] = volume.data[i] / scale;

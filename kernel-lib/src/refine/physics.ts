@@ -14,12 +14,12 @@ import type { Shape3, TiltSeries } from '../core/types';
 import { Projector } from '../recon/projector';
 
 export interface PhysicsWeights {
-  /** Weight of the projection-consistency term (default 1). */
+  /** Weight of the projection-consistency term (default 0.1). */
   projection: number;
-  /** Weight of the positivity term (default 1). */
+  /** Weight of the positivity term (default 0.5). */
   positivity: number;
 }
-export const DEFAULT_PHYSICS: PhysicsWeights = { projection: 1, positivity: 1 };
+export const DEFAULT_PHYSICS: PhysicsWeights = { projection: 0.1, positivity: 0.5 };
 
 /** A tilt series prepared for the consistency term of one sample. */
 export interface PhysicsContext {

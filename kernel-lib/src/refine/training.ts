@@ -9,7 +9,7 @@
  * replaces the oldest every `refreshEverySteps` steps. GLARE also gets the whole reconstruction
  * resampled to GLOBAL_EDGE³ and the physics terms: the projection-consistency + positivity gradient
  * (physics.ts) of its current full-volume output is computed every `physicsEverySteps` steps per
- * pair and added to the MSE's output gradient through the target (MSE to t − g has output gradient
+ * pair (after a voxel-loss-only warm-up of `physicsWarmupFraction`) and added to the MSE's output gradient through the target (MSE to t − g has output gradient
  * 2(y − t + g)/N), i.e. the physics term is linearised at the volume it was last computed on.
  *
  * Checkpoints (weights, Adam moments, step, loss history) go to `<outDir>/checkpoint/` every
@@ -67,8 +67,10 @@ export interface TrainOptions {
   /** Pairs in the pool (default 6) and steps between new pairs (default 4). */
   poolSize?: number;
   refreshEverySteps?: number;
-  /** Steps between recomputing a pair's GLARE physics gradient (default 12). */
+  /** Steps between recomputing a pair's GLARE physics gradient (default 6). */
   physicsEverySteps?: number;
+  /** Fraction of maxSteps trained on the voxel loss alone before the physics terms start (default 0.1). */
+  physicsWarmupFraction?: number;
   physics?: PhysicsWeights;
   /** Validation pairs (default 3) and steps between validations (default 100). */
   validationSamples?: number;
@@ -120,7 +122,7 @@ async function preparePair(spec: SampleSpec): Promise<PreparedPair> {
 }
 
 function defaultOutDir(kind: RefineNet): string {
-  return path.resolve(__dirname, '../../../models', kind);
+  return process.env.PANN_MODELS_DIR ? path.join(process.env.PANN_MODELS_DIR, kind) : path.resolve(__dirname, '../../../models', kind);
 }
 
 async function saveMap(dir: string, net: Network, w: WeightMap): Promise<void> {
@@ -144,7 +146,9 @@ async function writeCheckpoint(s: NetState, pairsMade: number, opts: TrainOption
     batch: opts.batch ?? 2,
     learningRate: opts.learningRate ?? 1e-3,
     seed: opts.seed ?? 0,
-    physics: s.kind === 'glare' ? (opts.physics ?? DEFAULT_PHYSICS) : null,
+    physics: s.kind === 'glare' ? { ...(opts.physics ?? DEFAULT_PHYSICS), everySteps: opts.physicsEverySteps ?? 6, warmupFraction: opts.physicsWarmupFraction ?? 0.1 } : null,
+    maxSteps: opts.maxSteps ?? 1500,
+    data: { poolSize: opts.poolSize ?? 6, refreshEverySteps: opts.refreshEverySteps ?? 4, pairsMade },
     normalisation: 'input / 99.9th percentile; output clamped at 0, atomic-volume units',
     lastValidation: s.validation[s.validation.length - 1] ?? null,
     command: opts.command ?? null,
@@ -195,7 +199,8 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   const seed = opts.seed ?? 0;
   const poolSize = opts.poolSize ?? 6;
   const refreshEvery = opts.refreshEverySteps ?? 4;
-  const physEvery = opts.physicsEverySteps ?? 12;
+  const physEvery = opts.physicsEverySteps ?? 6;
+  const physStart = Math.round((opts.physicsWarmupFraction ?? 0.1) * maxSteps);
   const physics = opts.physics ?? DEFAULT_PHYSICS;
   const lr0 = opts.learningRate ?? 1e-3;
   const log = opts.log ?? (() => undefined);
@@ -265,6 +270,8 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
           gtile.set(pair.global);
           flipCube(gtile, GLOBAL_EDGE, q.flip);
           gin.set(gtile, b * GLOBAL_EDGE ** 3);
+        }
+        if (s.kind === 'glare' && step >= physStart) {
           if (!pair.physGrad || step - pair.physStep >= physEvery) {
             const y = await runRefineNetwork({ arch: s.arch, net: s.net, weights: s.trainer.weights }, pair.x, SHAPE, { tileEdge: SAMPLE_EDGE, threads: opts.threads });
             pair.physGrad = physicsGradient(pair.physics, y, physics).grad;
@@ -286,7 +293,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
       s.history.push({ step: s.step, loss });
       lastLoss[s.kind] = loss;
       const ev: TrainStepEvent = { net: s.kind, step: s.step, maxSteps, loss, learningRate: lr, elapsedS: s.elapsedS };
-      if (s.step % (opts.validateEverySteps ?? 100) === 0 || s.step === maxSteps) {
+      if (val.length && (s.step % (opts.validateEverySteps ?? 100) === 0 || s.step === maxSteps)) {
         const v = await validate(s, val, physics);
         s.validation.push({ step: s.step, ...v });
         ev.validation = v;

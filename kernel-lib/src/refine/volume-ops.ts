@@ -91,3 +91,51 @@ export function resampleToCube(src: Float32Array, shape: Shape3, g: number): Flo
       }
   return out;
 }
+
+/**
+ * Trilinear resampling of a volume onto a grid of `outShape` covering the same physical box with voxel
+ * centres scaled about the origin voxel: output voxel (k, j, i) samples the input at (k, j, i) · factor
+ * where factor = outVoxel / inVoxel (edge-clamped).
+ * @param factor output voxel edge / input voxel edge
+ */
+export function resampleTrilinear(src: Float32Array, shape: Shape3, outShape: Shape3, factor: number): Float32Array {
+  const [nz, ny, nx] = shape;
+  const [oz, oy, ox] = outShape;
+  const out = new Float32Array(oz * oy * ox);
+  const ix0 = new Int32Array(ox),
+    fxs = new Float32Array(ox);
+  for (let i = 0; i < ox; i++) {
+    const x = Math.min(nx - 1, Math.max(0, i * factor));
+    ix0[i] = Math.min(nx - 2, Math.floor(x));
+    fxs[i] = x - ix0[i];
+    if (nx === 1) (ix0[i] = 0), (fxs[i] = 0);
+  }
+  for (let k = 0; k < oz; k++) {
+    const z = Math.min(nz - 1, Math.max(0, k * factor));
+    const z0 = Math.max(0, Math.min(nz - 2, Math.floor(z)));
+    const fz = nz === 1 ? 0 : z - z0;
+    const z1 = Math.min(nz - 1, z0 + 1);
+    for (let j = 0; j < oy; j++) {
+      const y = Math.min(ny - 1, Math.max(0, j * factor));
+      const y0 = Math.max(0, Math.min(ny - 2, Math.floor(y)));
+      const fy = ny === 1 ? 0 : y - y0;
+      const y1 = Math.min(ny - 1, y0 + 1);
+      const r00 = (z0 * ny + y0) * nx,
+        r01 = (z0 * ny + y1) * nx,
+        r10 = (z1 * ny + y0) * nx,
+        r11 = (z1 * ny + y1) * nx;
+      const orow = (k * oy + j) * ox;
+      for (let i = 0; i < ox; i++) {
+        const a = ix0[i],
+          b = Math.min(nx - 1, a + 1),
+          fx = fxs[i];
+        const c00 = src[r00 + a] * (1 - fx) + src[r00 + b] * fx;
+        const c01 = src[r01 + a] * (1 - fx) + src[r01 + b] * fx;
+        const c10 = src[r10 + a] * (1 - fx) + src[r10 + b] * fx;
+        const c11 = src[r11 + a] * (1 - fx) + src[r11 + b] * fx;
+        out[orow + i] = (c00 * (1 - fy) + c01 * fy) * (1 - fz) + (c10 * (1 - fy) + c11 * fy) * fz;
+      }
+    }
+  }
+  return out;
+}
