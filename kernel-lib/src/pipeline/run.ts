@@ -69,8 +69,11 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   const onProgress = opts.onProgress;
 
   let aligned = tilts;
+  let offsets: Float64Array | undefined;
   if ((opts.background ?? 'border-median') !== 'none') {
-    aligned = await timer.time('background', () => subtractBackground(tilts).tilts);
+    const bg = await timer.time('background', () => subtractBackground(tilts));
+    aligned = bg.tilts;
+    offsets = bg.offsets;
   }
   const align = opts.align ?? 'none';
   if (align !== 'none') {
@@ -102,7 +105,10 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
 
   let r: number | null = null;
   if (opts.rFactor !== false && atoms.species.length > 0) {
-    r = await timer.time('rFactor', () => rFactor(atoms, aligned, { volumeShape: recon.volume.shape }).rFactor);
+    // Against the measurement itself: the removed offsets go back in (rFactor fits its own background), so
+    // Σ|measured| is the measured signal, not zero-mean noise around a subtracted floor.
+    const measured = offsets ? withOffsets(aligned, offsets) : aligned;
+    r = await timer.time('rFactor', () => rFactor(atoms, measured, { volumeShape: recon.volume.shape }).rFactor);
   }
   return {
     tilts: aligned,
@@ -115,4 +121,12 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     rFactor: r,
     stageTimesS: timer.stageTimesS,
   };
+}
+
+/** The tilt series with a constant added back to each projection. */
+function withOffsets(tilts: TiltSeries, offsets: Float64Array): TiltSeries {
+  const per = tilts.shape[1] * tilts.shape[2];
+  const data = new Float32Array(tilts.data.length);
+  for (let a = 0; a < tilts.shape[0]; a++) for (let p = 0; p < per; p++) data[a * per + p] = tilts.data[a * per + p] + offsets[a];
+  return { ...tilts, data };
 }

@@ -99,6 +99,8 @@ export class PipelineSession extends Session {
   /** R-factor of a model (default 'classified', else 'atoms') against 'tilts' → 'rFactor'. */
   rFactor(input?: string): RFactorResult {
     const vol = this.has('reconstruction') ? this.volume('reconstruction') : undefined;
-    return this.set('rFactor', rFactor(this.atoms(input), this.tilts(), { volumeShape: vol?.shape }));
+    // Against the measurement as recorded ('tiltsRaw' when the background was removed): rFactor fits its own offset.
+    const measured = this.has('tiltsRaw') && !this.has('tiltsUnaligned') ? this.tilts('tiltsRaw') : this.tilts();
+    return this.set('rFactor', rFactor(this.atoms(input), measured, { volumeShape: vol?.shape }));
   }
 }
