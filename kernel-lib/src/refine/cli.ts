@@ -13,6 +13,7 @@ export function trainCommandBuilder(): Command {
     .description('train the GLARE refinement network and/or the plain U-Net baseline on streamed simulated data (resumable)')
     .argument('<net>', "'glare', 'unet' or 'both' (both on the same data stream, same budget)")
     .option('--steps <n>', 'steps per network', '1500')
+    .option('--stop-at <n>', 'stop at this step (the learning-rate schedule still follows --steps)')
     .option('--minutes <m>', 'stop after this much wall time (a checkpoint is written)')
     .option('--batch <n>', 'patches per step', '2')
     .option('--patch <n>', 'patch edge in voxels', '32')
@@ -24,7 +25,8 @@ export function trainCommandBuilder(): Command {
     .option('--no-resume', 'start from scratch even when a checkpoint exists')
     .option('--log <file>', 'also append log lines to this file')
     .action(async (netArg: string, o: Record<string, string | boolean | undefined>) => {
-      await trainCommand([netArg, ...Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [`--${k}=${v}`]))]);
+      const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+      await trainCommand([netArg, ...Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [`--${kebab(k)}=${v}`]))]);
     });
 }
 
@@ -53,6 +55,7 @@ export async function trainCommand(args: string[]): Promise<Awaited<ReturnType<t
   const res = await trainRefiners({
     nets,
     maxSteps: o.steps ? Number(o.steps) : undefined,
+    stopAtStep: o['stop-at'] ? Number(o['stop-at']) : undefined,
     maxMinutes: o.minutes ? Number(o.minutes) : undefined,
     batch: o.batch ? Number(o.batch) : undefined,
     patchEdge: o.patch ? Number(o.patch) : undefined,

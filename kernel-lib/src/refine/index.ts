@@ -11,3 +11,10 @@ export type { SampleSpec, TrainingPair } from './data';
 export { physicsContext, physicsGradient, DEFAULT_PHYSICS } from './physics';
 export type { PhysicsWeights, PhysicsContext } from './physics';
 export { robustScale } from './volume-ops';
+export { liveLossPlot, lossChartSvg } from './live';
+
+import { refineVolume } from './infer';
+import { liveLossPlot } from './live';
+import { trainGlare, trainUnet } from './training';
+/** Notebook namespace: `await pann.glare.train({ maxSteps: 600, onStep: pann.glare.liveLossPlot(display.html) })`. */
+export const glare = { train: trainGlare, trainUnet, refine: refineVolume, liveLossPlot };

@@ -53,6 +53,8 @@ export interface TrainOptions {
   outDirs?: Partial<Record<RefineNet, string>>;
   /** Stop after this many steps per network (default 1500). */
   maxSteps?: number;
+  /** Stop at this step without changing the schedule (which follows maxSteps); reproduces a run that was stopped by time. */
+  stopAtStep?: number;
   /** Stop after this many minutes of wall time in this call (default none). */
   maxMinutes?: number;
   /** Patches per step (default 2). */
@@ -246,7 +248,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   let lastCk = performance.now();
   let step = Math.min(...states.map((s) => s.step));
   const lastLoss: Record<string, number> = {};
-  while (step < maxSteps && performance.now() < deadline) {
+  while (step < Math.min(maxSteps, opts.stopAtStep ?? Infinity) && performance.now() < deadline) {
     if (step > 0 && step % refreshEvery === 0) {
       pool[(step / refreshEvery) % poolSize] = await preparePair(sampleSpec(seed * 100_000 + pairsMade));
       pairsMade++;
