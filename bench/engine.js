@@ -304,7 +304,9 @@ async function main(args = []) {
   results.targets = { inferenceVsTorch: 1.0, trainStepVsTorch: 0.5 };
 
   fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS, 'engine.json'), JSON.stringify(results, null, 2));
+  // --quick (a smoke run) must not overwrite the real results
+  const stem = quick ? 'engine.quick' : 'engine';
+  fs.writeFileSync(path.join(RESULTS, `${stem}.json`), JSON.stringify(results, null, 2));
   const c = results.conv;
   const md = [
     '# Engine benchmark',
@@ -344,7 +346,7 @@ async function main(args = []) {
     `| trainStepVsTorch | ${fmt(results.ratios.trainStepVsTorch)} | ≥ 0.5 |`,
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(RESULTS, 'engine.md'), md);
+  fs.writeFileSync(path.join(RESULTS, `${stem}.md`), md);
   console.log(md);
   return results;
 }
