@@ -48,6 +48,22 @@ test('100 repeated tfjs inferences leave tf.memory().numTensors unchanged', () =
   Object.values(tw).forEach((t) => t.dispose());
 });
 
+test('100 repeated ORT inferences do not grow the resident memory', async () => {
+  const net = buildResUNet3d({ widths: [4, 8], globalBranch: true });
+  const shapes = { volume: [1, 16, 16, 16, 1], global: [1, 8, 8, 8, 1] };
+  const m = await OrtNetwork.create(net, randomWeights(net, 9), shapes, { provider: 'cpu' });
+  const input = { volume: { data: randn(16 ** 3, 1), shape: shapes.volume }, global: { data: randn(8 ** 3, 2), shape: shapes.global } };
+  for (let i = 0; i < 20; i++) await m.run(input);
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  for (let i = 0; i < 100; i++) await m.run(input);
+  global.gc?.();
+  const growthMiB = (process.memoryUsage().rss - rss0) / 2 ** 20;
+  await m.release();
+  // each run moves ~32 KiB in and out; a leak of the session's activations would be ~1 MiB per run
+  expect(growthMiB).toBeLessThan(32);
+});
+
 test('runTiled: an exact reassembly for a voxel-wise runner, odd sizes, every voxel covered', async () => {
   const shape: Shape3 = [13, 22, 9];
   const vol = randn(13 * 22 * 9, 5);
