@@ -33,3 +33,6 @@ export type { SessionMemory } from './session/session';
 export { PipelineSession } from './session/stages';
 export { validateDocument } from './schema/validate';
 export * as view from './view';
+export * from './engine';
+export * as nn from './nn';
+export * as refine from './refine';
