@@ -43,7 +43,7 @@ describe('classical pipeline on a simulated Pt particle', () => {
     await s.reconstruct({ iterations: 5 });
     await s.trace();
     s.select();
-    s.classify({ species: ['Pt'] });
+    await s.classify({ species: ['Pt'] });
     const m = s.evaluate();
     expect(m.nMatched).toBeGreaterThan(0);
     expect(s.memory().totalBytes).toBeGreaterThan(64 * 64 * 64 * 4);

@@ -15,6 +15,7 @@ import { writeNpy, readVolume, writeVolume, readAtomicModel, writeAtomicModel } 
 import { reconstructDetailed } from '../recon/reconstruct';
 import { traceAtoms, selectAtoms, autoThreshold } from '../trace';
 import { classifyKMeans } from '../classify';
+import { classifyDast } from '../classify/dast';
 import { evaluate } from '../metrics';
 import { validateDocument } from '../schema/validate';
 import { formatRunSummary } from './summary-text';
@@ -25,6 +26,16 @@ const num = (v: string) => {
   return x;
 };
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+/** "Fe:1,Pt:3" → { Fe: 1, Pt: 3 } */
+const parseComposition = (v: string): Record<string, number> =>
+  Object.fromEntries(
+    list(v).map((kv) => {
+      const [k, x] = kv.split(':');
+      const n = Number(x);
+      if (!k || !(n >= 0)) throw new PannError('OPTION', `--composition expects Element:amount pairs like Fe:1,Pt:1, got '${kv}'`, { field: 'composition' });
+      return [k.trim(), n];
+    }),
+  );
 
 function emit(doc: unknown): void {
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
@@ -73,6 +84,7 @@ export function buildProgram(): Command {
     .option('--refine-model <dir>', 'folder of refinement weights (default: the shipped models/glare or models/unet)')
     .option('--min-separation <A>', 'minimum distance between atoms, Å', num)
     .option('--threshold <value>', "peak threshold (volume units) or 'auto'")
+    .option('--composition <list>', 'DAST: known composition to rebalance predictions, e.g. Fe:1,Pt:1', parseComposition)
     .option('--truth <file>', 'ground-truth atomic model to evaluate against (.xyz, .csv, .txt)')
     .option('--r-match <A>', 'matching radius for the evaluation, Å', num)
     .addOption(new Option('--truth-frame <frame>', "truth positions in the volume frame, or centred on the rotation centre ('auto' decides)").choices(['auto', 'volume', 'centred', 'matlab-centred']))
@@ -81,7 +93,7 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => {
       const flags: RunFilesOptions = {
         tilts: o.tilts, tiltsVar: o.tiltsVar, angles: o.angles, anglesVar: o.anglesVar, pixelSizeA: o.pixelSize, out: o.out,
-        species: o.species, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
+        species: o.species, composition: o.composition, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
         reconstruction: o.method || o.iterations ? { method: o.method, iterations: o.iterations } : undefined,
         trace: o.minSeparation || o.threshold ? { minSeparationA: o.minSeparation, threshold: o.threshold === undefined || o.threshold === 'auto' ? o.threshold : num(o.threshold) } : undefined,
       };
@@ -120,8 +132,8 @@ export function buildProgram(): Command {
 
   program
     .command('train')
-    .description("train a network on streamed simulated data (resumable): 'glare', 'unet' or 'both' (volume refinement); `pann train glare --help` lists the options")
-    .argument('<net>', 'glare | unet | both')
+    .description("train a network on simulated data (resumable): 'glare', 'unet' or 'both' (volume refinement), 'dast' (species); `pann train NET --help` lists the options")
+    .argument('<net>', 'glare | unet | both | dast')
     .allowUnknownOption()
     .allowExcessArguments()
     .helpOption(false)
@@ -134,7 +146,14 @@ export function buildProgram(): Command {
         await sub.parseAsync([net, ...rest], { from: 'user' });
         return;
       }
-      throw new PannError('OPTION', `pann train: unknown network '${net}' (expected glare, unet or both)`, { field: 'net' });
+      if (net === 'dast') {
+        const { trainCommand } = require('../classify/dast') as typeof import('../classify/dast');
+        const sub = trainCommand();
+        sub.exitOverride();
+        await sub.parseAsync(rest, { from: 'user' });
+        return;
+      }
+      throw new PannError('OPTION', `pann train: unknown network '${net}' (expected glare, unet, both or dast)`, { field: 'net' });
     });
 
   program
@@ -203,13 +222,16 @@ export function buildProgram(): Command {
     .option('--voxel-size <A>', 'voxel size in Å (needed for .npy/.mat)', num)
     .requiredOption('--species <list>', 'element symbols, e.g. Fe,Pt', list)
     .addOption(new Option('--method <method>', 'classifier').choices(['kmeans', 'dast']).default('kmeans'))
+    .option('--composition <list>', 'DAST: known composition, e.g. Fe:1,Pt:1', parseComposition)
     .option('--seed <n>', 'random seed', num, 0)
     .requiredOption('--out <dir>', 'output folder')
     .action(async (o) => {
-      if (o.method !== 'kmeans') throw new PannError('OPTION', `classify --method ${o.method} needs trained DAST weights, which do not ship yet`, { field: 'method' });
       const model = readAtomicModel(o.atoms);
       const volume = readVolume(o.volume, { voxelSizeA: o.voxelSize });
-      const out = classifyKMeans(model, volume, { species: o.species, seed: o.seed });
+      const out =
+        o.method === 'dast'
+          ? await classifyDast(model, volume, { species: o.species, composition: o.composition, onProgress: terminalProgress(program.opts().quiet) })
+          : classifyKMeans(model, volume, { species: o.species, seed: o.seed });
       fs.mkdirSync(o.out, { recursive: true });
       writeAtomicModel(path.join(o.out, 'classified.xyz'), out);
       writeAtomicModel(path.join(o.out, 'classified.csv'), out);

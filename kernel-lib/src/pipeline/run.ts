@@ -10,6 +10,7 @@ import { alignTiltSeries } from '../recon/align';
 import { reconstructDetailed, type ReconstructionMethod } from '../recon/reconstruct';
 import { traceAtoms, selectAtoms, autoThreshold, type TraceResult } from '../trace';
 import { classifyKMeans } from '../classify';
+import { classifyDast } from '../classify/dast';
 import { rFactor } from '../metrics';
 import { StageTimer } from './timer';
 import { subtractBackground } from '../preprocess/background';
@@ -33,8 +34,12 @@ export interface PipelineOptions {
   /** Folder of the refinement weights (default: the shipped models/glare or models/unet). */
   refineModelDir?: string;
   trace?: { minSeparationA?: number; smoothingSigmaA?: number; threshold?: number | 'auto' };
-  /** Species classifier. Default 'kmeans'. */
+  /** Species classifier: 'kmeans' (intensity baseline) or 'dast' (Zernike + graph attention). Default 'kmeans'. */
   classify?: ClassifyMethod;
+  /** DAST only: known overall composition (fractions or counts, e.g. { Fe: 1, Pt: 1 }) to rebalance the predictions. */
+  composition?: Record<string, number>;
+  /** DAST only: folder of the weights (default: the shipped models/dast). */
+  classifyModelDir?: string;
   /** Compute the R-factor of the final model against the tilt series. Default true. */
   rFactor?: boolean;
   /** Seed for every random choice. Default 0. */
@@ -96,11 +101,13 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   const traced = selectAtoms(trace, { threshold });
 
   const method = opts.classify ?? 'kmeans';
-  if (method !== 'kmeans') {
-    throw new PannError('OPTION', `classify '${method}' needs trained DAST weights, which do not ship yet; use classify 'kmeans'`, { field: 'classify' });
-  }
+  if (method !== 'kmeans' && method !== 'dast') throw new PannError('OPTION', `classify must be 'kmeans' or 'dast', got '${method}'`, { field: 'classify' });
   const atoms = await timer.time('classify', () =>
-    traced.species.length === 0 ? traced : classifyKMeans(traced, refined, { species, seed: opts.seed ?? 0 }),
+    traced.species.length === 0
+      ? traced
+      : method === 'dast'
+        ? classifyDast(traced, refined, { species, composition: opts.composition, modelDir: opts.classifyModelDir, onProgress })
+        : classifyKMeans(traced, refined, { species, seed: opts.seed ?? 0 }),
   );
 
   let r: number | null = null;

@@ -21,6 +21,7 @@ import { subtractBackground, type BackgroundOptions } from '../preprocess/backgr
 import { reconstructDetailed, type ReconstructOptions } from '../recon/reconstruct';
 import { traceAtoms, selectAtoms, autoThreshold, type TraceOptions, type TraceResult, type SelectOptions } from '../trace';
 import { classifyKMeans, type KMeansClassifyOptions } from '../classify';
+import { classifyDast, type DastClassifyOptions } from '../classify/dast';
 import { evaluate, rFactor, type EvaluateOptions, type EvaluationMetrics, type RFactorResult } from '../metrics';
 
 export class PipelineSession extends Session {
@@ -85,10 +86,21 @@ export class PipelineSession extends Session {
     return this.set('atoms', selectAtoms(trace, { ...opts, threshold }));
   }
 
-  /** Assigns species to 'atoms' from the volume they were traced in → 'classified'. */
-  classify(opts: KMeansClassifyOptions & { method?: 'kmeans' | 'dast' }, input = 'atoms', volume?: string): AtomicModel {
-    if ((opts.method ?? 'kmeans') !== 'kmeans') throw new PannError('OPTION', `classify '${opts.method}' needs trained DAST weights, which do not ship yet`, { field: 'method' });
-    return this.set('classified', classifyKMeans(this.atoms(input), this.volume(volume), opts));
+  /**
+   * Assigns species to 'atoms' from the volume they were traced in (default 'refined', else 'reconstruction')
+   * → 'classified': k-means on intensity (default) or DAST (`method: 'dast'`, optional `composition`).
+   */
+  async classify(
+    opts: KMeansClassifyOptions & Omit<DastClassifyOptions, 'onProgress'> & { method?: 'kmeans' | 'dast' },
+    input = 'atoms',
+    volume?: string,
+  ): Promise<AtomicModel> {
+    const method = opts.method ?? 'kmeans';
+    if (method !== 'kmeans' && method !== 'dast') throw new PannError('OPTION', `classify method must be 'kmeans' or 'dast', got '${method}'`, { field: 'method' });
+    const atoms = this.atoms(input);
+    const vol = this.volume(volume);
+    const out = method === 'dast' ? await classifyDast(atoms, vol, { ...opts, onProgress: this.onProgress }) : classifyKMeans(atoms, vol, opts);
+    return this.set('classified', out);
   }
 
   /** Compares a model (default 'classified', else 'atoms') with 'truth' → 'metrics'. */
