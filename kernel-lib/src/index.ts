@@ -36,3 +36,20 @@ export * as view from './view';
 export * from './engine';
 export * as nn from './nn';
 export * as refine from './refine';
+export { refineVolume } from './refine';
+export type { RefineVolumeOptions } from './refine';
+export { classifyDast } from './classify/dast';
+export type { DastClassifyOptions } from './classify/dast';
+import { trainGlare, trainUnet, refineVolume as refineWith } from './refine';
+import type { RefineVolumeOptions as RefineOpts } from './refine';
+import type { Volume as Vol } from './core/types';
+/** Notebook shorthand for GLARE: `await pann.glare.train({...})`, `await pann.glare.refine(volume)`. */
+export const glare = {
+  train: trainGlare,
+  refine: (volume: Vol, opts: Omit<RefineOpts, 'method'> = {}) => refineWith(volume, { ...opts, method: 'glare' }),
+};
+/** Notebook shorthand for the plain U-Net baseline. */
+export const unet = {
+  train: trainUnet,
+  refine: (volume: Vol, opts: Omit<RefineOpts, 'method'> = {}) => refineWith(volume, { ...opts, method: 'unet' }),
+};

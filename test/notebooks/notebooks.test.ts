@@ -56,3 +56,16 @@ test('03-your-own-data: the published aSi case from .mat files to an exported mo
   expect(out).toMatch(/atoms.xyz: \d+ bytes/);
   expect(out).toMatch(/round trip: \d+ atoms/);
 });
+
+test('04-training (quick): pairs, GLARE and DAST train with live loss plots, save, load and run', () => {
+  const nb = runner.execute('04-training.ipynb', { PANN_NOTEBOOK_QUICK: '1' }, 1500);
+  expect(errors(nb)).toEqual([]);
+  const out = stdout(nb);
+  expect(out).toMatch(/GLARE: 4 steps in \d+ s, last loss [\d.e+-]+/);
+  expect(out).toMatch(/saved: .*model\.json/);
+  expect(out).toMatch(/refined with my model: 80 × 80 × 80/);
+  expect(out).toMatch(/DAST: 10 steps in \d+ s, final loss [\d.]+; saved .*model\.json/);
+  expect(out).toMatch(/species accuracy: my DAST [\d.]+ %, k-means [\d.]+ %/);
+  const plots = outputsOf(nb, WIDGET);
+  expect(plots.length).toBeGreaterThanOrEqual(4);
+});
