@@ -1,5 +1,5 @@
 /**
- * External check of the projection geometry against published data (shared/data/asi-2nm-lowdose:
+ * External check of the projection geometry against published data (test/fixtures/asi-2nm-lowdose, from shared/data:
  * 60 projections of a 208-atom amorphous Si particle, angles [0, θ, 0], θ = 0…177°, pixel 0.195 Å).
  *
  * Found (see kernel-lib/src/recon/README.md): the MATLAB array (rows, cols, nAngles), read in its own
@@ -11,14 +11,14 @@
 import { readFileSync } from 'node:fs';
 import type { TiltSeries, Volume } from '../../kernel-lib/src/core/types';
 import { reconstruct } from '../../kernel-lib/src/recon/reconstruct';
-import { readMat5 } from './mat5';
+import { readMatVariable } from '../../kernel-lib/src/io';
 
-const DIR = `${__dirname}/../../../shared/data/asi-2nm-lowdose/`;
+const DIR = `${__dirname}/../fixtures/asi-2nm-lowdose/`;
 const BIN = 2; // 2×2 binning (0.39 Å pixels, 64 px) keeps the test fast; atoms are 2.35 Å apart
 
 function loadSeries(sign: 1 | -1): TiltSeries {
-  const p = readMat5(`${DIR}aSi_2nmFosCetr_Dose1p6e5_cov35pm_ForBM3D.mat`).Trunc_projections_forBM3D;
-  const ang = readMat5(`${DIR}Si_Angle.mat`).Angle;
+  const p = readMatVariable(`${DIR}aSi_2nmFosCetr_Dose1p6e5_cov35pm_ForBM3D.mat`, 'Trunc_projections_forBM3D');
+  const ang = readMatVariable(`${DIR}Si_Angle.mat`, 'Angle');
   const [rows, cols, nA] = p.dims;
   expect([rows, cols, nA, ...ang.dims]).toEqual([128, 128, 60, 60, 3]);
   const n = rows / BIN;
