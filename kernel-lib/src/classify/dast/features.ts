@@ -212,3 +212,11 @@ export function computeDastFeatures(volume: Volume, positionsA: Float64Array, cf
   }
   return { nAtoms: n, nodes, nodeNames: names, intensityColumns, src: graph.src, dst: graph.dst, edges, graph };
 }
+
+/** Input columns ≥ LOG_COLUMN read ln(max(x, 0.05)) of column (c − LOG_COLUMN): log intensity ratios. */
+export const LOG_COLUMN = 1000;
+
+/** Value of input column `col` of atom `a` in a [n, F] feature table (see {@link LOG_COLUMN}). */
+export function featureValue(nodes: Float32Array, F: number, a: number, col: number): number {
+  return col < LOG_COLUMN ? nodes[a * F + col] : Math.log(Math.max(nodes[a * F + col - LOG_COLUMN], 0.05));
+}

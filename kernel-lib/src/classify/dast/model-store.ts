@@ -20,7 +20,7 @@ export interface DastModelConfig {
   /** 'dast' (graph Transformer) or 'mlp' (intensity-only ablation). */
   kind: 'dast' | 'mlp';
   features: DastFeatureConfig;
-  /** Columns of the full feature table the network reads, in order. */
+  /** Columns of the full feature table the network reads, in order (≥ 1000: log of column c − 1000). */
   inputColumns: number[];
   /** Standardisation of those columns: (x − mean) / std. */
   featureMean: number[];

@@ -73,7 +73,10 @@ function dastBody(b: NetBuilder, cfg: DastNetConfig, numNodes: number): { score:
       h = b.layerNorm(b.add(h, f), { name: `${p}_norm2` });
     }
   }
-  const score = b.dense(b.activation(b.dense(h, { units: cfg.width, name: 'head1' }), 'relu'), { units: 1, name: DAST_OUTPUT });
+  // Score = a linear skip from the inputs (log intensity ratios already give α·ln Z at high dose) plus
+  // the graph Transformer's correction.
+  const head = b.dense(b.activation(b.dense(h, { units: cfg.width, name: 'head1' }), 'relu'), { units: 1, name: 'head2' });
+  const score = b.add(head, b.dense(x, { units: 1, name: 'skip' }), DAST_OUTPUT);
   const g = b.dense(b.activation(b.dense(h, { units: cfg.width, name: 'ghost1' }), 'relu'), { units: 1, name: 'ghost_logit' });
   return { score, ghost: b.activation(g, 'sigmoid', 0, DAST_GHOST_OUTPUT) };
 }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inferTfjs, toTfWeights } from '../../nn/tfjs-exec';
 import { OrtNetwork } from '../../nn/ort-exec';
-import type { DastFeatures } from './features';
+import { featureValue, type DastFeatures } from './features';
 import type { DastModel } from './model-store';
 import { buildDastNetwork, DAST_GHOST_OUTPUT, DAST_OUTPUT } from './network';
 import { installFastSegmentSum } from './segment-sum-kernel';
@@ -15,7 +15,7 @@ export function networkInputs(model: DastModel, f: DastFeatures): Record<string,
   const { inputColumns: cols, featureMean: mu, featureStd: sd } = model.config;
   const F = f.nodes.length / f.nAtoms;
   const x = new Float32Array(f.nAtoms * cols.length);
-  for (let a = 0; a < f.nAtoms; a++) for (let c = 0; c < cols.length; c++) x[a * cols.length + c] = (f.nodes[a * F + cols[c]] - mu[c]) / sd[c];
+  for (let a = 0; a < f.nAtoms; a++) for (let c = 0; c < cols.length; c++) x[a * cols.length + c] = (featureValue(f.nodes, F, a, cols[c]) - mu[c]) / sd[c];
   const inputs: Record<string, { data: Float32Array | Int32Array; shape: number[] }> = { nodes: { data: x, shape: [f.nAtoms, cols.length] } };
   if (model.config.net.layers > 0) {
     const E = f.src.length;

@@ -22,7 +22,7 @@ import type { WeightMap } from '../../nn/ir';
 import { loadTfjsWeights } from '../../nn/weights-io';
 import { BRIGHTNESS_EXPONENT, assignSpecies } from './assign';
 import { sampleFromJson, type DastSample } from './dataset';
-import { DEFAULT_FEATURE_CONFIG } from './features';
+import { DEFAULT_FEATURE_CONFIG, featureValue, LOG_COLUMN } from './features';
 import { saveDastModel, type DastModelConfig, type DastModel } from './model-store';
 import { buildDastNetwork, buildDastTrainingNetwork, initDastWeights, type DastNetConfig } from './network';
 import { splitOutput } from './predict';
@@ -89,7 +89,7 @@ function featureStats(samples: DastSample[], cols: number[]): { mean: number[]; 
     const F = s.nodes.length / s.nAtoms;
     for (let a = 0; a < s.nAtoms; a++) {
       for (let c = 0; c < k; c++) {
-        const v = s.nodes[a * F + cols[c]];
+        const v = featureValue(s.nodes, F, a, cols[c]);
         sum[c] += v;
         sq[c] += v * v;
       }
@@ -136,7 +136,7 @@ function packBatch(samples: DastSample[], cfg: DastModelConfig): Batch {
   samples.forEach((s, p) => {
     const F = s.nodes.length / s.nAtoms;
     for (let a = 0; a < s.nAtoms; a++) {
-      for (let c = 0; c < k; c++) nodes[(a0 + a) * k + c] = (s.nodes[a * F + cols[c]] - cfg.featureMean[c]) / cfg.featureStd[c];
+      for (let c = 0; c < k; c++) nodes[(a0 + a) * k + c] = (featureValue(s.nodes, F, a, cols[c]) - cfg.featureMean[c]) / cfg.featureStd[c];
       if (!Number.isNaN(s.target[a])) {
         lab.push(a0 + a);
         part.push(p);
@@ -242,7 +242,11 @@ export async function trainDast(opts: TrainDastOptions): Promise<TrainDastResult
   const train = every > 0 ? all.filter((_, i) => i % every !== every - 1) : all;
   const F = train[0].nodes.length / train[0].nAtoms;
   const intensityCols = [0, 1, 2, 3, 4, 5].slice(0, DEFAULT_FEATURE_CONFIG.integrationRadiiA.length + 3);
-  const inputColumns = kind === 'mlp' ? intensityCols : Array.from({ length: F }, (_, i) => i);
+  // Log intensity ratios of the sphere sums and the peak (and |Ω00| for DAST) as extra columns: with the
+  // linear skip of the network they make the score ≈ α·ln Z at high dose from the start.
+  const logCols = intensityCols.slice(0, DEFAULT_FEATURE_CONFIG.integrationRadiiA.length + 1).map((c) => c + LOG_COLUMN);
+  const zernike00 = DEFAULT_FEATURE_CONFIG.integrationRadiiA.length + 3;
+  const inputColumns = kind === 'mlp' ? [...intensityCols, ...logCols] : [...Array.from({ length: F }, (_, i) => i), ...logCols, zernike00 + LOG_COLUMN];
   const edgeFeatures = kind === 'mlp' ? 0 : train[0].edges.length / Math.max(1, train[0].src.length);
   const netCfg: DastNetConfig = {
     nodeFeatures: inputColumns.length,
