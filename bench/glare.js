@@ -94,7 +94,29 @@ async function asiCase(models, tag, dose) {
   return { case: `aSi 2 nm (published) ${tag}`, totalDose: dose, nAtoms: truth.species.length, shape: rec.shape, results: await runMethods(rec, truth, models, tilts) };
 }
 
+async function measure256(model) {
+  const n = 256;
+  const data = new Float32Array(n ** 3);
+  for (let i = 0; i < data.length; i++) data[i] = Math.random();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const t0 = performance.now();
+  let tiles = 0;
+  await refine.refineVolume({ data, shape: [n, n, n], voxelSizeA: 0.6 }, { method: 'glare', model, onProgress: (e) => ((tiles = e.total), (peak = Math.max(peak, process.memoryUsage().rss))) });
+  clearInterval(timer);
+  const r = { seconds: (performance.now() - t0) / 1000, tiles, peakRssMB: peak / 2 ** 20, rssBeforeMB: before / 2 ** 20, loadAvg: os.loadavg()[0], date: new Date().toISOString() };
+  console.error(`256³: ${fmt(r.seconds)} s, ${tiles} tiles, peak RSS ${fmt(r.peakRssMB, 0)} MB`);
+  return r;
+}
+
 exports.main = async function main(args) {
+  if (args.includes('--only-256')) {
+    const m = await refine.loadRefineModel(refine.defaultModelDir('glare'));
+    fs.mkdirSync(RESULTS, { recursive: true });
+    fs.writeFileSync(path.join(RESULTS, 'glare-256.json'), JSON.stringify(await measure256(m), null, 1) + '\n');
+    return;
+  }
   const quick = args.includes('--quick');
   const arg = (name) => {
     const i = args.indexOf(name);
@@ -124,21 +146,12 @@ exports.main = async function main(args) {
       console.error(`${r.case}: ` + METHODS.map((m) => `${m} ${pct(r.results[m].recovery)} % / ${fmt(r.results[m].rmsePm)} pm`).join(', '));
     }
   }
-  // memory of one 256³ GLARE refinement (peak RSS of the process during the call)
+  // memory of one 256³ GLARE refinement (peak RSS of the process during the call); `--only-256` runs
+  // just this into bench/results/glare-256.json, which a later run reuses with `--reuse-256`
   let mem256 = null;
-  if (!quick && !args.includes('--no-256')) {
-    const n = 256;
-    const data = new Float32Array(n ** 3);
-    for (let i = 0; i < data.length; i++) data[i] = Math.random();
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-    const t0 = performance.now();
-    await refine.refineVolume({ data, shape: [n, n, n], voxelSizeA: 0.6 }, { method: 'glare', model: models.glare, onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss)) });
-    clearInterval(timer);
-    mem256 = { seconds: (performance.now() - t0) / 1000, peakRssMB: peak / 2 ** 20, rssBeforeMB: before / 2 ** 20 };
-    console.error(`256³: ${fmt(mem256.seconds)} s, peak RSS ${fmt(mem256.peakRssMB, 0)} MB`);
-  }
+  const file256 = path.join(RESULTS, 'glare-256.json');
+  if (args.includes('--reuse-256') && fs.existsSync(file256)) mem256 = JSON.parse(fs.readFileSync(file256, 'utf8'));
+  else if (!quick && !args.includes('--no-256')) mem256 = await measure256(models.glare);
   const byDose = aggregate(rows, 'totalDose');
   const byMorph = aggregate(rows, 'morphology');
   // the goals of the issue, checked on the numbers above
@@ -177,7 +190,7 @@ exports.main = async function main(args) {
       ? ['| case | ' + METHODS.map((m) => `${m} rec. % | ${m} FP % | ${m} RMSE pm`).join(' | ') + ' |', '| --- | ' + METHODS.map(() => '---: | ---: | ---:').join(' | ') + ' |', ...asi.map((r) => `| ${r.case} | ` + METHODS.map((m) => `${pct(r.results[m].recovery)} | ${pct(r.results[m].falsePositive)} | ${fmt(r.results[m].rmsePm)}`).join(' | ') + ' |')]
       : ['(not run)']),
     '',
-    mem256 ? `GLARE on a 256³ volume (64³ tiles, overlap 16): ${fmt(mem256.seconds)} s, peak RSS ${fmt(mem256.peakRssMB, 0)} MB (process RSS before: ${fmt(mem256.rssBeforeMB, 0)} MB).` : '',
+    mem256 ? `GLARE on a 256³ volume (${mem256.tiles} tiles of 96³, halo 16): ${fmt(mem256.seconds)} s wall at load ${fmt(mem256.loadAvg, 1)}, peak RSS ${fmt(mem256.peakRssMB, 0)} MB (process RSS before the call: ${fmt(mem256.rssBeforeMB, 0)} MB; the 256³ input itself is 64 MB).` : '',
     '',
     '## Per case',
     '',
