@@ -21,6 +21,8 @@ export interface DastClassifyOptions {
   composition?: Record<string, number>;
   /** Directory of the trained model (default: the shipped `models/dast`). */
   modelDir?: string;
+  /** Species assignment of the scores: 'free' means (default) or the fixed α·ln Z 'ladder' (see assign.ts). */
+  assignment?: 'free' | 'ladder';
   /** Inference engine: 'tfjs' (default) or 'ort' (ONNX Runtime) — same weights. */
   engine?: 'tfjs' | 'ort';
   onProgress?: ProgressCallback;
@@ -60,7 +62,7 @@ export async function classifyDast(model: AtomicModel, volume: Volume, opts: Das
   report('network', 2);
   const { score, sigma, ghostProbability } = await predictScores(dast, f, opts.engine ?? 'tfjs');
   report('assign', 3);
-  const asg = assignSpecies(score, sigma, labels, { composition: opts.composition, ghostProbability });
+  const asg = assignSpecies(score, sigma, labels, { composition: opts.composition, ghostProbability, means: opts.assignment });
   report('done', 4);
   return {
     ...model,

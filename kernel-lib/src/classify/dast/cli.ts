@@ -66,6 +66,7 @@ export function trainCommand(): Command {
     .option('--max-seconds <s>', 'stop (with a checkpoint) after s seconds', parseFloat)
     .option('--seed <n>', 'seed of initialisation and data order', (v) => parseInt(v, 10), 0)
     .option('--no-resume', 'start from scratch even if a checkpoint exists')
+    .option('--generate-only', 'only simulate the data (with --generate), do not train')
     .action(async (o) => {
       if (o.generate > 0) {
         await generateDastData({
@@ -75,6 +76,7 @@ export function trainCommand(): Command {
           onSample: (e) => console.log(`[${e.done}/${e.total}] seed ${e.seed}: ${e.message}${e.atoms ? ` (${e.atoms} atoms)` : ''}`),
         });
       }
+      if (o.generateOnly) return;
       const r = await trainDast({
         dataFiles: o.data,
         modelDir: o.out,
