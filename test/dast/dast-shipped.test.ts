@@ -1,0 +1,69 @@
+/** @jest-environment ./test/engine/ort-env.js */
+/**
+ * The shipped DAST weights (models/dast) load and classify a small fixed simulated FePt case — traced as
+ * pipeline/run.ts traces it — better than k-means; the margin is measured and printed, not tuned.
+ * Also: tfjs and ONNX Runtime give the same species with the shipped weights, and a composition prior
+ * makes the predicted counts match it.
+ */
+import { classifyDast } from '../../kernel-lib/src/classify/dast/classify';
+import { defaultModelDir, loadDastModel } from '../../kernel-lib/src/classify/dast/model-store';
+import { simulateAndTrace, LABEL_MATCH_RADIUS_A, type DastScenario } from '../../kernel-lib/src/classify/dast/dataset';
+import { classifyKMeans } from '../../kernel-lib/src/classify/kmeans';
+import { matchAtoms } from '../../kernel-lib/src/metrics/match';
+import type { AtomicModel } from '../../kernel-lib/src/core/types';
+
+// Seed 900001 is outside the training seeds (0–160, 100000–100160).
+const scenario: DastScenario = {
+  name: 'fept-test',
+  seed: 900001,
+  composition: { Fe: 0.5, Pt: 0.5 },
+  ordering: 'L10',
+  amorphous: false,
+  shape: 'truncated-octahedron',
+  diameterA: 30,
+  totalDoseEPerA2: 1e4,
+  noiseModel: 'realistic',
+  recon: { method: 'resire', iterations: 20 },
+  preset: 'fept-lowdose',
+};
+
+function accuracy(pred: AtomicModel, truth: AtomicModel, m: ReturnType<typeof matchAtoms>): number {
+  let ok = 0;
+  for (let t = 0; t < m.predIndex.length; t++) if (pred.species[m.predIndex[t]] === truth.species[m.truthIndex[t]]) ok++;
+  return ok / m.predIndex.length;
+}
+
+describe('shipped DAST weights', () => {
+  it('load, with the architecture and training record', async () => {
+    const model = await loadDastModel(defaultModelDir());
+    expect(model.config.kind).toBe('dast');
+    expect(model.config.net.layers).toBeGreaterThan(0);
+    expect(model.config.training?.command).toBeTruthy();
+  });
+
+  it('classify a fixed FePt case at 1e4 e⁻/Å² better than k-means, the same in tfjs and ORT', async () => {
+    const { truth, volume, atoms } = await simulateAndTrace(scenario);
+    const m = matchAtoms(atoms, truth, { rMatchA: LABEL_MATCH_RADIUS_A });
+    expect(m.predIndex.length).toBeGreaterThan(200);
+    const species = ['Fe', 'Pt'];
+    const km = classifyKMeans(atoms, volume, { species });
+    const dast = await classifyDast(atoms, volume, { species });
+    const accKm = accuracy(km, truth, m);
+    const accDast = accuracy(dast, truth, m);
+    console.log(`FePt 1e4, ${m.predIndex.length} matched atoms: k-means ${(100 * accKm).toFixed(2)} %, DAST ${(100 * accDast).toFixed(2)} %, margin ${(100 * (accDast - accKm)).toFixed(2)} points`);
+    expect(accDast).toBeGreaterThan(accKm);
+    expect(dast.probabilities?.labels).toEqual(['Fe', 'Pt']);
+    expect(dast.scores?.dastScore?.length).toBe(atoms.species.length);
+
+    const viaOrt = await classifyDast(atoms, volume, { species, engine: 'ort' });
+    let same = 0;
+    for (let a = 0; a < atoms.species.length; a++) if (viaOrt.species[a] === dast.species[a]) same++;
+    expect(same / atoms.species.length).toBeGreaterThan(0.995);
+
+    const withPrior = await classifyDast(atoms, volume, { species, composition: { Fe: 1, Pt: 1 } });
+    let fe = 0;
+    const p = withPrior.probabilities!.values;
+    for (let a = 0; a < atoms.species.length; a++) fe += p[2 * a];
+    expect(fe / atoms.species.length).toBeCloseTo(0.5, 2);
+  }, 90000);
+});
