@@ -61,9 +61,16 @@ describe('shipped DAST weights', () => {
     expect(same / atoms.species.length).toBeGreaterThan(0.995);
 
     const withPrior = await classifyDast(atoms, volume, { species, composition: { Fe: 1, Pt: 1 } });
-    let fe = 0;
+    // The prior applies to real atoms: expected counts weighted by 1 − ghost probability (floored at 0.02).
+    let fe = 0,
+      tot = 0;
     const p = withPrior.probabilities!.values;
-    for (let a = 0; a < atoms.species.length; a++) fe += p[2 * a];
-    expect(fe / atoms.species.length).toBeCloseTo(0.5, 2);
+    const g = withPrior.scores!.dastGhostProbability!;
+    for (let a = 0; a < atoms.species.length; a++) {
+      const w = Math.max(0.02, 1 - g[a]);
+      fe += w * p[2 * a];
+      tot += w;
+    }
+    expect(fe / tot).toBeCloseTo(0.5, 2);
   }, 90000);
 });

@@ -210,7 +210,8 @@ export function assignSpecies(score: Float32Array, sigma: Float32Array, species:
     }
     extra2 = Math.max(0.02 ** 2, (sq - s2) / tw);
   }
-  if (prior) rebalance(resp, n, k, prior);
+  // The composition describes real atoms: ghosts (weight 1 − p_ghost → 0) do not count.
+  if (prior) rebalance(resp, n, k, prior, 100, fitW);
   for (let i = 0; i < n; i++) {
     let bc = 0;
     for (let c = 0; c < k; c++) {
@@ -223,26 +224,30 @@ export function assignSpecies(score: Float32Array, sigma: Float32Array, species:
 }
 
 /**
- * Rescales class columns (iterative proportional fitting) so the expected count of class c is n·f_c,
- * keeping rows normalised.
+ * Rescales class columns (iterative proportional fitting) so the weighted expected count of class c,
+ * Σ_i w_i p_ic, is f_c · Σ_i w_i, keeping rows normalised.
+ * @param p [n, k] probabilities, changed in place; fractions f_c (sum 1); rowWeights w_i (default 1)
  */
-export function rebalance(p: Float64Array, n: number, k: number, fractions: number[], iterations = 100): void {
+export function rebalance(p: Float64Array, n: number, k: number, fractions: number[], iterations = 100, rowWeights?: Float64Array): void {
   const scale = new Float64Array(k).fill(1);
   const col = new Float64Array(k);
   const base = Float64Array.from(p);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += rowWeights ? rowWeights[i] : 1;
   for (let it = 0; it < iterations; it++) {
     col.fill(0);
     for (let i = 0; i < n; i++) {
       let z = 0;
       for (let c = 0; c < k; c++) z += p[i * k + c] = base[i * k + c] * scale[c];
+      const wi = rowWeights ? rowWeights[i] : 1;
       for (let c = 0; c < k; c++) {
         p[i * k + c] /= z || 1;
-        col[c] += p[i * k + c];
+        col[c] += wi * p[i * k + c];
       }
     }
     let done = true;
     for (let c = 0; c < k; c++) {
-      const target = n * fractions[c];
+      const target = total * fractions[c];
       if (col[c] > 0) {
         const r = target / col[c];
         if (Math.abs(r - 1) > 1e-4) done = false;
