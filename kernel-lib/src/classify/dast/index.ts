@@ -58,3 +58,6 @@ export type { TrainDastOptions, TrainDastResult } from './train';
 export { trainCommand, generateDastData } from './cli';
 export type { GenerateDastDataOptions } from './cli';
 export { installFastSegmentSum } from './segment-sum-kernel';
+/** Notebook shorthands: `await pann.dast.train({...})`, `await pann.dast.classify(atoms, volume, { species })`. */
+export { trainDast as train } from './train';
+export { classifyDast as classify } from './classify';
