@@ -1,4 +1,4 @@
-/** @jest-environment ./test/glare/ort-env.js */
+/** @jest-environment ./test/engine/ort-env.js */
 /**
  * GLARE building blocks without trained weights: odd volume sizes, tiling vs one pass, exact
  * reproducibility, the physics gradient (finite differences), the data generator's splits.

@@ -1,4 +1,4 @@
-/** @jest-environment ./test/glare/ort-env.js */
+/** @jest-environment ./test/engine/ort-env.js */
 /**
  * The shipped weights (models/glare, models/unet): they load, and on a small fixed simulated low-dose
  * case (held-out test split) GLARE raises recovery and lowers RMSE relative to tracing the raw
