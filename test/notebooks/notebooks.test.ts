@@ -17,8 +17,12 @@ test('01-quickstart: every stage, the views, and a metric table with sane values
   const out = stdout(nb);
   expect(out).toMatch(/truth: 7\d\d atoms/);
   expect(out).toMatch(/volume 80 × 80 × 80 at 0.5 Å/);
-  expect(outputsOf(nb, WIDGET).length).toBeGreaterThanOrEqual(4); // progress bar, tilt viewer, slicer, atom viewer
-  const [row] = metricRows(nb);
+  expect(outputsOf(nb, WIDGET).length).toBeGreaterThanOrEqual(5); // progress bar, tilt viewer, slicer, atom viewer, GLARE slicer
+  const rows = metricRows(nb);
+  const [row, net] = [rows[0], rows[rows.length - 1]];
+  expect(net.label).toBe('RESIRE + GLARE + DAST');
+  expect(pct(net.recovery)).toBeGreaterThan(0.4);
+  expect(pct(net['species acc.'])).toBeGreaterThan(0.9);
   expect(pct(row.recovery)).toBeGreaterThan(0.5);
   expect(pct(row.recovery)).toBeLessThanOrEqual(1);
   expect(pct(row['species acc.'])).toBeGreaterThan(0.9);
