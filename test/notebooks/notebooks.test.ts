@@ -43,6 +43,9 @@ test('02-low-dose-workshop (quick): more dose helps, the wedge hurts, Pd/Pt is h
   expect(Number(wedge['RMSE (pm)'])).toBeGreaterThan(Number(full['RMSE (pm)']));
   expect(pct(full.recovery)).toBeGreaterThanOrEqual(0.99);
   expect(byLabel['PdPt random alloy, k-means']).toBeDefined();
+  expect(pct(byLabel['PdPt, DAST']['species acc.'])).toBeGreaterThan(0.5);
+  expect(pct(byLabel.GLARE.recovery)).toBeGreaterThan(0);
+  expect(byLabel['plain U-Net']).toBeDefined();
   expect(stdout(nb)).toMatch(/threshold .*: \d+ atoms, recovery/);
   expect(outputsOf(nb, WIDGET).length).toBeGreaterThanOrEqual(7);
 });
