@@ -64,3 +64,12 @@ describe('subtractBackground', () => {
     expect(() => subtractBackground(r.tilts, { borderFraction: 0.7 })).toThrow(/borderFraction/);
   });
 });
+
+import { assertFinite } from '../../kernel-lib/src/core/errors';
+describe('assertFinite', () => {
+  it('accepts finite data and names the field and index of NaN or ±Infinity', () => {
+    expect(() => assertFinite(Float32Array.from([0, -1.5, 3e38]), 'v')).not.toThrow();
+    expect(() => assertFinite(Float32Array.from([0, NaN]), 'vol.data')).toThrow(/vol\.data.*index 1/);
+    expect(() => assertFinite([1, 2, -Infinity], 'x')).toThrow(/index 2/);
+  });
+});

@@ -36,7 +36,9 @@ export function formatError(file: string | undefined, problem: string): never {
 /** Throws unless every value is finite; names the field and the first bad index. */
 export function assertFinite(data: ArrayLike<number>, field: string): void {
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
+    const v = data[i];
+    // v − v is 0 for finite numbers and NaN for ±Inf/NaN; much faster than Number.isFinite in jest's sandbox.
+    if (v - v !== 0) {
       throw new PannError('VALUE', `${field} contains a non-finite value (${data[i]}) at flat index ${i}`, {
         field,
       });
