@@ -122,7 +122,7 @@ exports.main = async function main(args) {
   const lines = [
     '# DAST benchmark',
     '',
-    `${out.date}${quick ? ' (quick)' : ''}; ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}. Species accuracy over traced atoms matched to the truth within 1 Å (ghosts excluded); atoms from background removal → RESIRE (20 iterations) → trace → select, as pipeline/run.ts. Times are per particle, wall-clock, on a shared machine. MLP and DAST use the default (free-means) assignment; \"ladder\" fixes the species means at α·ln Z + b; \"+ composition\" gives the true composition as the prior.`,
+    `${out.date}${quick ? ' (quick)' : ''}; ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}. Species accuracy over traced atoms matched to the truth within 1 Å (ghosts excluded); atoms from background removal → RESIRE (20 iterations) → trace → select, as pipeline/run.ts. Times are per particle, wall-clock, on a shared machine. MLP and DAST use the default (free-means) assignment; "ladder" fixes the species means at α·ln Z + b; "+ composition" gives the true composition as the prior.`,
     '',
     `| ${head.join(' | ')} |`,
     `| ${head.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,

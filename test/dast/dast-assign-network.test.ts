@@ -6,7 +6,11 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../../kernel-lib/src/core/rng';
 import { assignSpecies, brightnessScore, rebalance } from '../../kernel-lib/src/classify/dast/assign';
-import { buildDastNetwork, initDastWeights, type DastNetConfig } from '../../kernel-lib/src/classify/dast/network';
+import {
+  buildDastNetwork,
+  initDastWeights,
+  type DastNetConfig,
+} from '../../kernel-lib/src/classify/dast/network';
 import { inferTfjs, toTfWeights } from '../../kernel-lib/src/nn/tfjs-exec';
 import { OrtNetwork } from '../../kernel-lib/src/nn/ort-exec';
 import { installFastSegmentSum } from '../../kernel-lib/src/classify/dast/segment-sum-kernel';
@@ -15,7 +19,14 @@ import { sampleToJson, type DastSample } from '../../kernel-lib/src/classify/das
 import { loadDastModel } from '../../kernel-lib/src/classify/dast/model-store';
 
 /** Scores on the α·ln Z ladder plus an offset and noise; `ghosts` extra atoms with low scores. */
-function ladderScores(species: string[], counts: number[], noise: number, offset: number, seed: number, ghosts = 0) {
+function ladderScores(
+  species: string[],
+  counts: number[],
+  noise: number,
+  offset: number,
+  seed: number,
+  ghosts = 0,
+) {
   const rng = createRng(seed);
   const score: number[] = [],
     label: number[] = [];
@@ -71,7 +82,9 @@ describe('assignSpecies (score → user species)', () => {
   it('a composition prior rebalances the expected counts to the given fractions', () => {
     // Overlapping classes (noise ≈ half the Pd–Pt spacing), true fractions 1:3.
     const { score } = ladderScores(['Pd', 'Pt'], [100, 300], 0.45, 0, 3);
-    const r = assignSpecies(score, new Float32Array(score.length).fill(0.45), ['Pd', 'Pt'], { composition: { Pd: 1, Pt: 3 } });
+    const r = assignSpecies(score, new Float32Array(score.length).fill(0.45), ['Pd', 'Pt'], {
+      composition: { Pd: 1, Pt: 3 },
+    });
     let pd = 0;
     for (let i = 0; i < score.length; i++) pd += r.probabilities[2 * i];
     expect(pd / score.length).toBeCloseTo(0.25, 3);
@@ -85,7 +98,11 @@ describe('assignSpecies (score → user species)', () => {
   });
 
   it('rejects compositions naming other elements', () => {
-    expect(() => assignSpecies(new Float32Array(4), new Float32Array(4).fill(0.1), ['Fe', 'Pt'], { composition: { Au: 1 } })).toThrow(/composition/);
+    expect(() =>
+      assignSpecies(new Float32Array(4), new Float32Array(4).fill(0.1), ['Fe', 'Pt'], {
+        composition: { Au: 1 },
+      }),
+    ).toThrow(/composition/);
   });
 });
 
@@ -99,25 +116,47 @@ describe('fast cpu kernels', () => {
     for (let r = 0; r < 50; r++) for (let c = 0; c < 3; c++) ref[ids[r] * 3 + c] += x[r * 3 + c];
     const got = tf.unsortedSegmentSum(tf.tensor2d(x, [50, 3]), tf.tensor1d(ids, 'int32'), 7).dataSync();
     got.forEach((v, i) => expect(v).toBeCloseTo(ref[i], 4));
-    const h = tf.tensor2d(Float32Array.from({ length: 7 * 3 }, (_, i) => i), [7, 3]);
+    const h = tf.tensor2d(
+      Float32Array.from({ length: 7 * 3 }, (_, i) => i),
+      [7, 3],
+    );
     const g = tf.gather(h, tf.tensor1d(ids, 'int32')).dataSync();
     for (let r = 0; r < 50; r++) for (let c = 0; c < 3; c++) expect(g[r * 3 + c]).toBe(ids[r] * 3 + c);
-    const grad = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.gather(a, tf.tensor1d(ids, 'int32')), tf.tensor2d(x, [50, 3]))))(h).dataSync();
+    const grad = tf
+      .grad((a: tf.Tensor) =>
+        tf.sum(tf.mul(tf.gather(a, tf.tensor1d(ids, 'int32')), tf.tensor2d(x, [50, 3]))),
+      )(h)
+      .dataSync();
     grad.forEach((v, i) => expect(v).toBeCloseTo(ref[i], 4));
   });
 });
 
-const smallNet: DastNetConfig = { nodeFeatures: 5, edgeFeatures: 3, width: 8, heads: 2, headDim: 4, layers: 2, ffnWidth: 16 };
+const smallNet: DastNetConfig = {
+  nodeFeatures: 5,
+  edgeFeatures: 3,
+  width: 8,
+  heads: 2,
+  headDim: 4,
+  layers: 2,
+  ffnWidth: 16,
+};
 
 function randomGraph(n: number, seed: number) {
   const rng = createRng(seed);
   const src: number[] = [],
     dst: number[] = [];
   for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++) if (i !== j && rng.uniform() < 0.4) (src.push(j), dst.push(i));
+    for (let j = 0; j < n; j++)
+      if (i !== j && rng.uniform() < 0.4) {
+        src.push(j);
+        dst.push(i);
+      }
   return {
     nodes: { data: Float32Array.from({ length: n * 5 }, () => rng.normal()), shape: [n, 5] },
-    edges: { data: Float32Array.from({ length: src.length * 3 }, () => rng.uniform()), shape: [src.length, 3] },
+    edges: {
+      data: Float32Array.from({ length: src.length * 3 }, () => rng.uniform()),
+      shape: [src.length, 3],
+    },
     src: { data: Int32Array.from(src), shape: [src.length] },
     dst: { data: Int32Array.from(dst), shape: [dst.length] },
   };
@@ -129,16 +168,23 @@ describe('DAST network in two engines', () => {
     const n = 9;
     const net = buildDastNetwork(smallNet, n);
     const w = initDastWeights(smallNet, 5);
-    for (const k of Object.keys(w)) if (/bias|beta/.test(k)) w[k] = w[k].map((_, i) => 0.05 * Math.sin(i + k.length));
+    for (const k of Object.keys(w))
+      if (/bias|beta/.test(k)) w[k] = w[k].map((_, i) => 0.05 * Math.sin(i + k.length));
     const inputs = randomGraph(n, 6);
     const tw = toTfWeights(net, w);
     const a = inferTfjs(net, tw, inputs);
     Object.values(tw).forEach((t) => t.dispose());
-    const ort = await OrtNetwork.create(net, w, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.shape])), { provider: 'cpu' });
+    const ort = await OrtNetwork.create(
+      net,
+      w,
+      Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.shape])),
+      { provider: 'cpu' },
+    );
     const b = await ort.run(inputs);
     await ort.release();
     expect(a.out.shape).toEqual([n, 1]);
-    for (const id of ['out', 'ghost_prob']) a[id].data.forEach((v, i) => expect(b[id].data[i]).toBeCloseTo(v, 4));
+    for (const id of ['out', 'ghost_prob'])
+      a[id].data.forEach((v, i) => expect(b[id].data[i]).toBeCloseTo(v, 4));
     // Not all equal: the graph changes the scores.
     expect(new Set(Array.from(a.out.data, (v) => v.toFixed(4))).size).toBeGreaterThan(1);
   });
@@ -155,10 +201,15 @@ describe('trainDast', () => {
       const F = 25;
       const label = Int32Array.from({ length: n }, (_, i) => (i % 5 === 4 ? -1 : i % 2));
       const nodes = new Float32Array(n * F);
-      for (let a = 0; a < n; a++) for (let c = 0; c < F; c++) nodes[a * F + c] = (label[a] === 1 ? 1 : 0) + 0.3 * rng.normal();
+      for (let a = 0; a < n; a++)
+        for (let c = 0; c < F; c++) nodes[a * F + c] = (label[a] === 1 ? 1 : 0) + 0.3 * rng.normal();
       const src: number[] = [],
         dst: number[] = [];
-      for (let a = 0; a < n; a++) for (const d of [1, 2, 3]) (src.push((a + d) % n), dst.push(a));
+      for (let a = 0; a < n; a++)
+        for (const d of [1, 2, 3]) {
+          src.push((a + d) % n);
+          dst.push(a);
+        }
       const s: DastSample = {
         scenario: { name: `t${p}`, seed: p } as DastSample['scenario'],
         species: ['Fe', 'Pt'],
@@ -177,7 +228,16 @@ describe('trainDast', () => {
     }
     fs.writeFileSync(file, lines.join('\n') + '\n');
     const losses: number[] = [];
-    const opts = { dataFiles: [file], modelDir: dir, steps: 3, batchAtoms: 100, validationEvery: 3, checkpointEverySteps: 2, net: { width: 8, heads: 1, headDim: 4, layers: 1, ffnWidth: 8 }, onStep: (e: { loss: number }) => losses.push(e.loss) };
+    const opts = {
+      dataFiles: [file],
+      modelDir: dir,
+      steps: 3,
+      batchAtoms: 100,
+      validationEvery: 3,
+      checkpointEverySteps: 2,
+      net: { width: 8, heads: 1, headDim: 4, layers: 1, ffnWidth: 8 },
+      onStep: (e: { loss: number }) => losses.push(e.loss),
+    };
     const r1 = await trainDast(opts);
     expect(r1.steps).toBe(3);
     expect(losses.every(Number.isFinite)).toBe(true);

@@ -5,9 +5,14 @@
  */
 import { initWeights } from '../../kernel-lib/src/nn/init';
 import { buildRefineNetwork, DEFAULT_ARCH, type RefineArch } from '../../kernel-lib/src/refine/model';
-import { refineVolume, runRefineNetwork, type RefineModel } from '../../kernel-lib/src/refine/infer';
+import { refineVolume, type RefineModel } from '../../kernel-lib/src/refine/infer';
 import { physicsContext, physicsGradient } from '../../kernel-lib/src/refine/physics';
-import { sampleSpec, testSpecs, validationSpecs, VALIDATION_SEED_BASE } from '../../kernel-lib/src/refine/data';
+import {
+  sampleSpec,
+  testSpecs,
+  validationSpecs,
+  VALIDATION_SEED_BASE,
+} from '../../kernel-lib/src/refine/data';
 import { createRng } from '../../kernel-lib/src/core/rng';
 import type { Shape3, TiltSeries } from '../../kernel-lib/src/core/types';
 import { Projector } from '../../kernel-lib/src/recon/projector';
@@ -33,7 +38,10 @@ describe('refine networks', () => {
   test('run on odd volume sizes, keep the shape and voxel size, give finite non-negative output', async () => {
     for (const kind of ['glare', 'unet'] as const) {
       const shape: Shape3 = [19, 26, 33];
-      const out = await refineVolume({ data: noiseVolume(shape, 1), shape, voxelSizeA: 0.6 }, { model: smallModel(kind), tileEdge: 16 });
+      const out = await refineVolume(
+        { data: noiseVolume(shape, 1), shape, voxelSizeA: 0.6 },
+        { model: smallModel(kind), tileEdge: 16 },
+      );
       expect(out.shape).toEqual(shape);
       expect(out.voxelSizeA).toBe(0.6);
       expect(out.data.length).toBe(19 * 26 * 33);
@@ -76,12 +84,20 @@ describe('refine networks', () => {
     const x = noiseVolume(shape, 4);
     const one = box(x, shape);
     const e = 12;
-    const tiled = await runHaloTiled(x, shape, async (t) => box(t, [e, e, e]), { tileEdge: e, haloVoxels: 2, blendVoxels: 3 });
+    const tiled = await runHaloTiled(x, shape, async (t) => box(t, [e, e, e]), {
+      tileEdge: e,
+      haloVoxels: 2,
+      blendVoxels: 3,
+    });
     let maxErr = 0;
     for (let i = 0; i < one.length; i++) maxErr = Math.max(maxErr, Math.abs(one[i] - tiled[i]));
     expect(maxErr).toBeLessThan(1e-4);
     // without a halo the tile faces cut the neighbourhood: the check above can fail
-    const cut = await runHaloTiled(x, shape, async (t) => box(t, [e, e, e]), { tileEdge: e, haloVoxels: 0, blendVoxels: 0 });
+    const cut = await runHaloTiled(x, shape, async (t) => box(t, [e, e, e]), {
+      tileEdge: e,
+      haloVoxels: 0,
+      blendVoxels: 0,
+    });
     expect(one.some((v, i) => Math.abs(v - cut[i]) > 0.1)).toBe(true);
   });
 
@@ -142,7 +158,9 @@ describe('data generator', () => {
     const specs = Array.from({ length: 400 }, (_, i) => sampleSpec(i));
     const m = new Set(specs.map((s) => s.morphology));
     expect(m.size).toBe(8);
-    expect(new Set(specs.map((s) => s.compositionKind))).toEqual(new Set(['pure', 'L10', 'L12', 'random', 'core-shell', 'amorphous']));
+    expect(new Set(specs.map((s) => s.compositionKind))).toEqual(
+      new Set(['pure', 'L10', 'L12', 'random', 'core-shell', 'amorphous']),
+    );
     expect(new Set(specs.map((s) => s.simulate.acquisition!.noiseModel)).size).toBe(4);
     const d = specs.map((s) => s.simulate.totalDoseEPerA2!);
     expect(Math.min(...d)).toBeGreaterThanOrEqual(1e3);
@@ -156,7 +174,11 @@ test('trilinear resampling keeps a smooth field', () => {
   const shape: Shape3 = [20, 20, 20];
   const f = (x: number, y: number, z: number): number => 0.3 * x + 0.2 * y - 0.1 * z;
   const v = new Float32Array(8000);
-  for (let k = 0; k < 20; k++) for (let j = 0; j < 20; j++) for (let i = 0; i < 20; i++) v[(k * 20 + j) * 20 + i] = f(i, j, k);
+  for (let k = 0; k < 20; k++)
+    for (let j = 0; j < 20; j++) for (let i = 0; i < 20; i++) v[(k * 20 + j) * 20 + i] = f(i, j, k);
   const out = resampleTrilinear(v, shape, [8, 8, 8], 2.5);
-  for (let k = 0; k < 8; k++) for (let j = 0; j < 8; j++) for (let i = 0; i < 8; i++) expect(out[(k * 8 + j) * 8 + i]).toBeCloseTo(f(2.5 * i, 2.5 * j, 2.5 * k), 4);
+  for (let k = 0; k < 8; k++)
+    for (let j = 0; j < 8; j++)
+      for (let i = 0; i < 8; i++)
+        expect(out[(k * 8 + j) * 8 + i]).toBeCloseTo(f(2.5 * i, 2.5 * j, 2.5 * k), 4);
 });

@@ -10,7 +10,12 @@ describe('renderAtomicVolume', () => {
     const pos = [7.13, 9.41, 6.07, 14.9, 12.26, 11.55, 20.02, 17.9, 15.3]; // ≥ 8 voxels apart
     const model: AtomicModel = { positionsA: Float64Array.from(pos), species: ['Pt', 'Fe', 'Pt'] };
     const sigmaA = 0.45;
-    const vol = renderAtomicVolume(model, { volumeShape: shape, voxelSizeA: v, sigmaA, weightBySpecies: { Pt: 2, Fe: 1 } });
+    const vol = renderAtomicVolume(model, {
+      volumeShape: shape,
+      voxelSizeA: v,
+      sigmaA,
+      weightBySpecies: { Pt: 2, Fe: 1 },
+    });
     expect(vol.shape).toEqual(shape);
     const [, ny, nx] = shape;
     for (let a = 0; a < 3; a++) {
@@ -32,7 +37,10 @@ describe('renderAtomicVolume', () => {
             sx += val * i;
             sy += val * j;
             sz += val * k;
-            if (val > max) (max = val), (arg = [i, j, k]);
+            if (val > max) {
+              max = val;
+              arg = [i, j, k];
+            }
           }
       expect(sx / s).toBeCloseTo(x, 2);
       expect(sy / s).toBeCloseTo(y, 2);
@@ -45,7 +53,10 @@ describe('renderAtomicVolume', () => {
   });
 
   it('renders a whole particle fast, every atom a local maximum at its voxel, nothing beyond 4σ', () => {
-    const m = buildParticle({ species: 'Pt', shape: 'sphere', diameterA: 40, voxelSizeA: 0.4, volumeShape: [128, 128, 128] }, 1);
+    const m = buildParticle(
+      { species: 'Pt', shape: 'sphere', diameterA: 40, voxelSizeA: 0.4, volumeShape: [128, 128, 128] },
+      1,
+    );
     const t0 = performance.now();
     const vol = renderAtomicVolume(m, { volumeShape: [128, 128, 128], voxelSizeA: 0.4, sigmaA: 0.4 });
     const ms = performance.now() - t0;
@@ -59,7 +70,14 @@ describe('renderAtomicVolume', () => {
         k = Math.round(m.positionsA[3 * a + 2] / 0.4);
       const c = vol.data[(k * n + j) * n + i];
       expect(c).toBeGreaterThan(0.5);
-      for (const [di, dj, dk] of [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]]) {
+      for (const [di, dj, dk] of [
+        [1, 0, 0],
+        [-1, 0, 0],
+        [0, 1, 0],
+        [0, -1, 0],
+        [0, 0, 1],
+        [0, 0, -1],
+      ]) {
         expect(c).toBeGreaterThanOrEqual(vol.data[((k + dk) * n + j + dj) * n + i + di]);
       }
     }
@@ -70,8 +88,19 @@ describe('renderAtomicVolume', () => {
 
   it('rejects missing species weights and bad shapes', () => {
     const model: AtomicModel = { positionsA: Float64Array.from([5, 5, 5]), species: ['Au'] };
-    expect(() => renderAtomicVolume(model, { volumeShape: shape, voxelSizeA: v, sigmaA: 0.4, weightBySpecies: { Pt: 1 } })).toThrow(/species 'Au'/);
-    expect(() => renderAtomicVolume(model, { volumeShape: [0, 4, 4], voxelSizeA: v, sigmaA: 0.4 })).toThrow(/volumeShape/);
-    expect(() => renderAtomicVolume(model, { volumeShape: shape, voxelSizeA: v, sigmaA: 0 })).toThrow(/sigmaA/);
+    expect(() =>
+      renderAtomicVolume(model, {
+        volumeShape: shape,
+        voxelSizeA: v,
+        sigmaA: 0.4,
+        weightBySpecies: { Pt: 1 },
+      }),
+    ).toThrow(/species 'Au'/);
+    expect(() => renderAtomicVolume(model, { volumeShape: [0, 4, 4], voxelSizeA: v, sigmaA: 0.4 })).toThrow(
+      /volumeShape/,
+    );
+    expect(() => renderAtomicVolume(model, { volumeShape: shape, voxelSizeA: v, sigmaA: 0 })).toThrow(
+      /sigmaA/,
+    );
   });
 });

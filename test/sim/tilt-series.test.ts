@@ -1,4 +1,10 @@
-import { simulateTiltSeries, simulateTiltSeriesSync, tiltAngles, crossSectionsA2, type AcquisitionOptions } from '../../kernel-lib/src/sim/tilt-series';
+import {
+  simulateTiltSeries,
+  simulateTiltSeriesSync,
+  tiltAngles,
+  crossSectionsA2,
+  type AcquisitionOptions,
+} from '../../kernel-lib/src/sim/tilt-series';
 import { buildParticle } from '../../kernel-lib/src/sim/particle';
 import { rotationCentreA } from '../../kernel-lib/src/core/frame';
 import { rotationZYZ } from '../../kernel-lib/src/core/geometry';
@@ -6,7 +12,17 @@ import type { AtomicModel, Shape3 } from '../../kernel-lib/src/core/types';
 
 const shape: Shape3 = [48, 48, 48];
 const voxel = 0.6;
-const particle = buildParticle({ composition: { Fe: 0.5, Pt: 0.5 }, ordering: 'L10', shape: 'cuboctahedron', diameterA: 20, voxelSizeA: voxel, volumeShape: shape }, 1);
+const particle = buildParticle(
+  {
+    composition: { Fe: 0.5, Pt: 0.5 },
+    ordering: 'L10',
+    shape: 'cuboctahedron',
+    diameterA: 20,
+    voxelSizeA: voxel,
+    volumeShape: shape,
+  },
+  1,
+);
 
 function acq(extra: Partial<AcquisitionOptions>): AcquisitionOptions {
   return { totalDoseEPerA2: 1e4, tiltRangeDeg: [-60, 60], nAngles: 9, pixelSizeA: voxel, ...extra };
@@ -21,7 +37,11 @@ function sum(a: Float32Array, from = 0, to = a.length): number {
 /** One atom of a species, `offsetA` from the rotation centre. */
 function single(sp: string, offsetA: [number, number, number] = [0, 0, 0]): AtomicModel {
   const c = rotationCentreA(shape, voxel);
-  return { positionsA: Float64Array.from([c[0] + offsetA[0], c[1] + offsetA[1], c[2] + offsetA[2]]), species: [sp], cellA: [48 * voxel, 48 * voxel, 48 * voxel] };
+  return {
+    positionsA: Float64Array.from([c[0] + offsetA[0], c[1] + offsetA[1], c[2] + offsetA[2]]),
+    species: [sp],
+    cellA: [48 * voxel, 48 * voxel, 48 * voxel],
+  };
 }
 
 describe('tilt angles', () => {
@@ -33,7 +53,12 @@ describe('tilt angles', () => {
     expect(a[59]).toEqual([0, 70, 0]);
   });
   it('a missing wedge is a limited range: no angle beyond the limits', () => {
-    const res = simulateTiltSeriesSync(particle, shape, acq({ tiltRangeDeg: [-70, 70], tiltStepDeg: 3, noiseModel: 'ideal' }), 1);
+    const res = simulateTiltSeriesSync(
+      particle,
+      shape,
+      acq({ tiltRangeDeg: [-70, 70], tiltStepDeg: 3, noiseModel: 'ideal' }),
+      1,
+    );
     const thetas = res.tilts.anglesDeg.map((e) => e[1]);
     expect(Math.min(...thetas)).toBe(-70);
     expect(Math.max(...thetas)).toBeLessThanOrEqual(70);
@@ -41,7 +66,10 @@ describe('tilt angles', () => {
     expect(res.tilts.shape).toEqual([47, 48, 48]);
   });
   it('explicit Euler triples are used as given', () => {
-    const anglesDeg: [number, number, number][] = [[10, 20, 30], [0, 45, 0]];
+    const anglesDeg: [number, number, number][] = [
+      [10, 20, 30],
+      [0, 45, 0],
+    ];
     const res = simulateTiltSeriesSync(particle, shape, acq({ anglesDeg, noiseModel: 'ideal' }), 1);
     expect(res.tilts.anglesDeg).toEqual(anglesDeg);
     expect(res.tilts.shape[0]).toBe(2);
@@ -51,7 +79,18 @@ describe('tilt angles', () => {
 describe('signal model', () => {
   it('an isolated atom lands where the shared geometry puts it, with D_p·σ_s integrated counts', () => {
     const off: [number, number, number] = [2.1, -1.3, 3.7];
-    const res = simulateTiltSeriesSync(single('Pt', off), shape, acq({ noiseModel: 'ideal', anglesDeg: [[0, 30, 0], [20, -40, 10]] }), 1);
+    const res = simulateTiltSeriesSync(
+      single('Pt', off),
+      shape,
+      acq({
+        noiseModel: 'ideal',
+        anglesDeg: [
+          [0, 30, 0],
+          [20, -40, 10],
+        ],
+      }),
+      1,
+    );
     const dp = 1e4 / 2;
     for (let t = 0; t < 2; t++) {
       const img = res.tilts.data.subarray(t * 48 * 48, (t + 1) * 48 * 48);
@@ -59,7 +98,11 @@ describe('signal model', () => {
       expect(total).toBeCloseTo(dp * 0.05, 2);
       let mu = 0,
         mv = 0;
-      for (let j = 0; j < 48; j++) for (let i = 0; i < 48; i++) (mu += i * img[j * 48 + i]), (mv += j * img[j * 48 + i]);
+      for (let j = 0; j < 48; j++)
+        for (let i = 0; i < 48; i++) {
+          mu += i * img[j * 48 + i];
+          mv += j * img[j * 48 + i];
+        }
       const R = rotationZYZ(res.tilts.anglesDeg[t]);
       expect(mu / total).toBeCloseTo(24 + (R[0] * off[0] + R[1] * off[1] + R[2] * off[2]) / voxel, 3);
       expect(mv / total).toBeCloseTo(24 + (R[3] * off[0] + R[4] * off[1] + R[5] * off[2]) / voxel, 3);
@@ -74,16 +117,28 @@ describe('signal model', () => {
     }
     // The default exponent is 1.7.
     const d = acq({ noiseModel: 'ideal', nAngles: 2 });
-    const ratio = sum(simulateTiltSeriesSync(single('Pt'), shape, d, 1).tilts.data) / sum(simulateTiltSeriesSync(single('Fe'), shape, d, 1).tilts.data);
+    const ratio =
+      sum(simulateTiltSeriesSync(single('Pt'), shape, d, 1).tilts.data) /
+      sum(simulateTiltSeriesSync(single('Fe'), shape, d, 1).tilts.data);
     expect(ratio).toBeCloseTo((78 / 26) ** 1.7, 4);
     const xs = crossSectionsA2(['Pt', 'Fe']);
     expect(xs.Pt).toBe(0.05);
   });
   it('mean counts are proportional to the total dose; Poisson variance equals the mean', () => {
     const ideal1 = simulateTiltSeriesSync(particle, shape, acq({ noiseModel: 'ideal' }), 1).tilts.data;
-    const ideal4 = simulateTiltSeriesSync(particle, shape, acq({ noiseModel: 'ideal', totalDoseEPerA2: 4e4 }), 1).tilts.data;
+    const ideal4 = simulateTiltSeriesSync(
+      particle,
+      shape,
+      acq({ noiseModel: 'ideal', totalDoseEPerA2: 4e4 }),
+      1,
+    ).tilts.data;
     expect(sum(ideal4) / sum(ideal1)).toBeCloseTo(4, 5);
-    const noisy = simulateTiltSeriesSync(particle, shape, acq({ noiseModel: 'poisson', totalDoseEPerA2: 4e4 }), 2).tilts.data;
+    const noisy = simulateTiltSeriesSync(
+      particle,
+      shape,
+      acq({ noiseModel: 'poisson', totalDoseEPerA2: 4e4 }),
+      2,
+    ).tilts.data;
     expect(sum(noisy) / sum(ideal4)).toBeCloseTo(1, 2);
     // Σ (x − λ)² / Σ λ over pixels with signal ≈ 1 for Poisson noise.
     let num = 0,
@@ -102,7 +157,12 @@ describe('signal model', () => {
   });
   it('read noise adds Gaussian σ in counts; dark level shifts the mean', () => {
     const ideal = simulateTiltSeriesSync(particle, shape, acq({ noiseModel: 'ideal' }), 1).tilts.data;
-    const gauss = simulateTiltSeriesSync(particle, shape, acq({ noiseModel: 'ideal', noise: { readNoiseCounts: 2, darkCounts: 5 } }), 3).tilts.data;
+    const gauss = simulateTiltSeriesSync(
+      particle,
+      shape,
+      acq({ noiseModel: 'ideal', noise: { readNoiseCounts: 2, darkCounts: 5 } }),
+      3,
+    ).tilts.data;
     let m = 0,
       v = 0;
     for (let q = 0; q < ideal.length; q++) m += gauss[q] - ideal[q];
@@ -113,30 +173,52 @@ describe('signal model', () => {
   });
   it('support background is D_p·pixelArea·f and grows as 1/cos θ', () => {
     const empty: AtomicModel = { positionsA: new Float64Array(0), species: [], cellA: [1, 1, 1] };
-    const res = simulateTiltSeriesSync(empty, shape, acq({ noiseModel: 'ideal', noise: { supportScatterFraction: 0.01 }, anglesDeg: [[0, 0, 0], [0, 60, 0]] }), 1);
+    const res = simulateTiltSeriesSync(
+      empty,
+      shape,
+      acq({
+        noiseModel: 'ideal',
+        noise: { supportScatterFraction: 0.01 },
+        anglesDeg: [
+          [0, 0, 0],
+          [0, 60, 0],
+        ],
+      }),
+      1,
+    );
     const dp = 1e4 / 2;
     expect(res.tilts.data[0]).toBeCloseTo(dp * voxel * voxel * 0.01, 4);
     expect(res.tilts.data[48 * 48]).toBeCloseTo((dp * voxel * voxel * 0.01) / 0.5, 4);
   });
   it('misalignment moves each projection by the recorded shift', () => {
-    const res = simulateTiltSeriesSync(single('Pt'), shape, acq({ noiseModel: 'ideal', noise: { misalignmentSigmaA: 1 } }), 5);
+    const res = simulateTiltSeriesSync(
+      single('Pt'),
+      shape,
+      acq({ noiseModel: 'ideal', noise: { misalignmentSigmaA: 1 } }),
+      5,
+    );
     let moved = 0;
     for (let t = 0; t < 9; t++) {
       const img = res.tilts.data.subarray(t * 2304, (t + 1) * 2304);
       const total = sum(img);
       let mu = 0,
         mv = 0;
-      for (let j = 0; j < 48; j++) for (let i = 0; i < 48; i++) (mu += i * img[j * 48 + i]), (mv += j * img[j * 48 + i]);
+      for (let j = 0; j < 48; j++)
+        for (let i = 0; i < 48; i++) {
+          mu += i * img[j * 48 + i];
+          mv += j * img[j * 48 + i];
+        }
       expect(mu / total).toBeCloseTo(24 + res.shiftsA[2 * t] / voxel, 3);
       expect(mv / total).toBeCloseTo(24 + res.shiftsA[2 * t + 1] / voxel, 3);
       moved += Math.abs(res.shiftsA[2 * t]);
     }
     expect(moved).toBeGreaterThan(1);
   });
-  it('scan jitter shifts rows along x only, preserving each row\'s counts approximately', () => {
+  it("scan jitter shifts rows along x only, preserving each row's counts approximately", () => {
     const o = acq({ noiseModel: 'ideal', nAngles: 1, tiltRangeDeg: [0, 0] });
     const clean = simulateTiltSeriesSync(particle, shape, o, 1).tilts.data;
-    const jit = simulateTiltSeriesSync(particle, shape, { ...o, noise: { scanJitterSigmaA: 0.3 } }, 1).tilts.data;
+    const jit = simulateTiltSeriesSync(particle, shape, { ...o, noise: { scanJitterSigmaA: 0.3 } }, 1).tilts
+      .data;
     let diff = 0;
     for (let j = 0; j < 48; j++) {
       const a = sum(clean, j * 48, j * 48 + 48),
@@ -159,15 +241,25 @@ describe('determinism', () => {
   });
   it('records the total dose and reports progress per projection', async () => {
     const events: number[] = [];
-    const res = await simulateTiltSeries(particle, shape, acq({ noiseModel: 'poisson' }), 1, (e) => events.push(e.done));
+    const res = await simulateTiltSeries(particle, shape, acq({ noiseModel: 'poisson' }), 1, (e) =>
+      events.push(e.done),
+    );
     expect(res.tilts.totalDoseEPerA2).toBe(1e4);
     expect(res.tilts.pixelSizeA).toBe(voxel);
     expect(events).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
   it('rejects bad acquisition options with named fields', () => {
-    expect(() => simulateTiltSeriesSync(particle, shape, acq({ totalDoseEPerA2: 0 }), 1)).toThrow(/totalDoseEPerA2/);
-    expect(() => simulateTiltSeriesSync(particle, shape, acq({ noiseModel: 'loud' as never }), 1)).toThrow(/unknown noise model 'loud'/);
-    expect(() => simulateTiltSeriesSync(particle, shape, acq({ tiltRangeDeg: [10, -10] }), 1)).toThrow(/tiltRangeDeg/);
-    expect(() => simulateTiltSeriesSync(particle, shape, acq({ noise: { readNoiseCounts: -1 } }), 1)).toThrow(/readNoiseCounts/);
+    expect(() => simulateTiltSeriesSync(particle, shape, acq({ totalDoseEPerA2: 0 }), 1)).toThrow(
+      /totalDoseEPerA2/,
+    );
+    expect(() => simulateTiltSeriesSync(particle, shape, acq({ noiseModel: 'loud' as never }), 1)).toThrow(
+      /unknown noise model 'loud'/,
+    );
+    expect(() => simulateTiltSeriesSync(particle, shape, acq({ tiltRangeDeg: [10, -10] }), 1)).toThrow(
+      /tiltRangeDeg/,
+    );
+    expect(() => simulateTiltSeriesSync(particle, shape, acq({ noise: { readNoiseCounts: -1 } }), 1)).toThrow(
+      /readNoiseCounts/,
+    );
   });
 });

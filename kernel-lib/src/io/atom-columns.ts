@@ -83,7 +83,7 @@ export function extraColumns(model: AtomicModel, file?: string): AtomColumn[] {
       if (!Number.isFinite(col[a])) throw new PannError('VALUE', `column '${name}' of atom ${a} is ${col[a]}`, { file, field: name });
   };
   const checkName = (name: string) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(name))
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name))
       throw new PannError('VALUE', `score name '${name}' cannot be a column name (letters, digits, _ . - only)`, { file, field: 'scores' });
   };
   for (const [name, values] of Object.entries(model.scores ?? {})) {

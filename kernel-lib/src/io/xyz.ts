@@ -20,7 +20,7 @@ interface Property {
 /** Splits the comment line into key=value pairs (values may be "quoted" or {braced}). */
 function parseKeyValues(line: string): Map<string, string> {
   const out = new Map<string, string>();
-  const re = /([A-Za-z_][\w\-]*)\s*=\s*("([^"]*)"|'([^']*)'|\{([^}]*)\}|(\S+))/g;
+  const re = /([A-Za-z_][\w-]*)\s*=\s*("([^"]*)"|'([^']*)'|\{([^}]*)\}|(\S+))/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(line))) out.set(m[1].toLowerCase(), m[3] ?? m[4] ?? m[5] ?? m[6] ?? '');
   return out;

@@ -16,7 +16,15 @@ export function robustScale(data: Float32Array): number {
 }
 
 /** Copies the cube [z0, z0+e) × [y0, y0+e) × [x0, x0+e) of `src` into `out` (zero outside `src`). */
-export function cropCube(src: Float32Array, shape: Shape3, z0: number, y0: number, x0: number, e: number, out = new Float32Array(e * e * e)): Float32Array {
+export function cropCube(
+  src: Float32Array,
+  shape: Shape3,
+  z0: number,
+  y0: number,
+  x0: number,
+  e: number,
+  out = new Float32Array(e * e * e),
+): Float32Array {
   const [nz, ny, nx] = shape;
   out.fill(0);
   for (let k = 0; k < e; k++) {
@@ -98,7 +106,12 @@ export function resampleToCube(src: Float32Array, shape: Shape3, g: number): Flo
  * where factor = outVoxel / inVoxel (edge-clamped).
  * @param factor output voxel edge / input voxel edge
  */
-export function resampleTrilinear(src: Float32Array, shape: Shape3, outShape: Shape3, factor: number): Float32Array {
+export function resampleTrilinear(
+  src: Float32Array,
+  shape: Shape3,
+  outShape: Shape3,
+  factor: number,
+): Float32Array {
   const [nz, ny, nx] = shape;
   const [oz, oy, ox] = outShape;
   const out = new Float32Array(oz * oy * ox);
@@ -108,7 +121,10 @@ export function resampleTrilinear(src: Float32Array, shape: Shape3, outShape: Sh
     const x = Math.min(nx - 1, Math.max(0, i * factor));
     ix0[i] = Math.min(nx - 2, Math.floor(x));
     fxs[i] = x - ix0[i];
-    if (nx === 1) (ix0[i] = 0), (fxs[i] = 0);
+    if (nx === 1) {
+      ix0[i] = 0;
+      fxs[i] = 0;
+    }
   }
   for (let k = 0; k < oz; k++) {
     const z = Math.min(nz - 1, Math.max(0, k * factor));

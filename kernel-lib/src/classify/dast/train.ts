@@ -55,7 +55,13 @@ export interface TrainDastOptions {
   /** Called after every step (for a live loss plot). */
   onStep?: (e: { step: number; loss: number; learningRate: number; seconds: number }) => void;
   /** Called after each validation. */
-  onValidation?: (e: { step: number; accuracy: number; kmeansAccuracy: number; atoms: number; rmsScore: number }) => void;
+  onValidation?: (e: {
+    step: number;
+    accuracy: number;
+    kmeansAccuracy: number;
+    atoms: number;
+    rmsScore: number;
+  }) => void;
   /** Command line that reproduces this training (recorded in dast.json). */
   command?: string;
 }
@@ -74,7 +80,8 @@ export function readSamples(files: string[]): DastSample[] {
   const out: DastSample[] = [];
   for (const f of files) {
     if (!fs.existsSync(f)) throw new PannError('OPTION', `training data file not found: ${f}`, { file: f });
-    for (const line of fs.readFileSync(f, 'utf8').split('\n')) if (line.trim()) out.push(sampleFromJson(line));
+    for (const line of fs.readFileSync(f, 'utf8').split('\n'))
+      if (line.trim()) out.push(sampleFromJson(line));
   }
   return out;
 }
@@ -136,7 +143,9 @@ function packBatch(samples: DastSample[], cfg: DastModelConfig): Batch {
   samples.forEach((s, p) => {
     const F = s.nodes.length / s.nAtoms;
     for (let a = 0; a < s.nAtoms; a++) {
-      for (let c = 0; c < k; c++) nodes[(a0 + a) * k + c] = (featureValue(s.nodes, F, a, cols[c]) - cfg.featureMean[c]) / cfg.featureStd[c];
+      for (let c = 0; c < k; c++)
+        nodes[(a0 + a) * k + c] =
+          (featureValue(s.nodes, F, a, cols[c]) - cfg.featureMean[c]) / cfg.featureStd[c];
       if (!Number.isNaN(s.target[a])) {
         lab.push(a0 + a);
         part.push(p);
@@ -151,22 +160,43 @@ function packBatch(samples: DastSample[], cfg: DastModelConfig): Batch {
     a0 += s.nAtoms;
     e0 += s.src.length;
   });
-  return { n, nodes, edges, src, dst, labelled: Int32Array.from(lab), particleOfLabelled: Int32Array.from(part), targets: Float32Array.from(tgt), particles: samples.length };
+  return {
+    n,
+    nodes,
+    edges,
+    src,
+    dst,
+    labelled: Int32Array.from(lab),
+    particleOfLabelled: Int32Array.from(part),
+    targets: Float32Array.from(tgt),
+    particles: samples.length,
+  };
 }
 
 /** Species accuracy of DAST (scores → assignSpecies) and of the stored k-means labels on labelled atoms. */
-export async function evaluateSamples(model: DastModel, samples: DastSample[]): Promise<{ accuracy: number; kmeansAccuracy: number; atoms: number; rmsScore: number }> {
+export async function evaluateSamples(
+  model: DastModel,
+  samples: DastSample[],
+): Promise<{ accuracy: number; kmeansAccuracy: number; atoms: number; rmsScore: number }> {
   let ok = 0,
     okKm = 0,
     m = 0,
     sq = 0;
   for (const s of samples) {
     const out = await forwardOrt(model, s);
-    const { score, sigma } = splitOutput(out.score, s.nAtoms, model.config.training?.rmsScore as number | undefined);
+    const { score, sigma } = splitOutput(
+      out.score,
+      s.nAtoms,
+      model.config.training?.rmsScore as number | undefined,
+    );
     const asg = assignSpecies(score, sigma, s.species, { ghostProbability: out.ghost });
     let mr = 0,
       nl = 0;
-    for (let a = 0; a < s.nAtoms; a++) if (s.label[a] >= 0) (mr += score[a] - s.target[a]), nl++;
+    for (let a = 0; a < s.nAtoms; a++)
+      if (s.label[a] >= 0) {
+        mr += score[a] - s.target[a];
+        nl++;
+      }
     mr /= Math.max(1, nl);
     for (let a = 0; a < s.nAtoms; a++) {
       if (s.label[a] < 0) continue;
@@ -176,20 +206,35 @@ export async function evaluateSamples(model: DastModel, samples: DastSample[]): 
       if (s.kmeans[a] === s.label[a]) okKm++;
     }
   }
-  return { accuracy: m ? ok / m : NaN, kmeansAccuracy: m ? okKm / m : NaN, atoms: m, rmsScore: m ? Math.sqrt(sq / m) : NaN };
+  return {
+    accuracy: m ? ok / m : NaN,
+    kmeansAccuracy: m ? okKm / m : NaN,
+    atoms: m,
+    rmsScore: m ? Math.sqrt(sq / m) : NaN,
+  };
 }
 
 /** Network output for one stored sample with ONNX Runtime. */
-async function forwardOrt(model: DastModel, s: DastSample): Promise<{ score: Float32Array; ghost: Float32Array }> {
+async function forwardOrt(
+  model: DastModel,
+  s: DastSample,
+): Promise<{ score: Float32Array; ghost: Float32Array }> {
   const b = packBatch([s], model.config);
   const net = buildDastNetwork(model.config.net, b.n);
-  const ins: Record<string, { data: Float32Array | Int32Array; shape: number[] }> = { nodes: { data: b.nodes, shape: [b.n, model.config.inputColumns.length] } };
+  const ins: Record<string, { data: Float32Array | Int32Array; shape: number[] }> = {
+    nodes: { data: b.nodes, shape: [b.n, model.config.inputColumns.length] },
+  };
   if (model.config.net.layers > 0) {
     ins.edges = { data: b.edges, shape: [b.src.length, model.config.net.edgeFeatures] };
     ins.src = { data: b.src, shape: [b.src.length] };
     ins.dst = { data: b.dst, shape: [b.dst.length] };
   }
-  const ort = await OrtNetwork.create(net, model.weights, Object.fromEntries(Object.entries(ins).map(([k, v]) => [k, v.shape])), { provider: 'cpu' });
+  const ort = await OrtNetwork.create(
+    net,
+    model.weights,
+    Object.fromEntries(Object.entries(ins).map(([k, v]) => [k, v.shape])),
+    { provider: 'cpu' },
+  );
   try {
     const r = await ort.run(ins);
     return { score: r.out.data, ghost: r.ghost_prob.data };
@@ -199,7 +244,10 @@ async function forwardOrt(model: DastModel, s: DastSample): Promise<{ score: Flo
 }
 
 /** Network outputs (score, ghost probability) for packed samples (tfjs reference). */
-export function forward(model: DastModel, samples: DastSample[]): { score: Float32Array; ghost: Float32Array } {
+export function forward(
+  model: DastModel,
+  samples: DastSample[],
+): { score: Float32Array; ghost: Float32Array } {
   installFastSegmentSum();
   const b = packBatch(samples, model.config);
   const net = buildDastNetwork(model.config.net, b.n);
@@ -236,7 +284,10 @@ export async function trainDast(opts: TrainDastOptions): Promise<TrainDastResult
   installFastSegmentSum();
   const kind = opts.kind ?? 'dast';
   const all = readSamples(opts.dataFiles);
-  if (all.length < 2) throw new PannError('VALUE', `need at least 2 training samples, got ${all.length}`, { field: 'dataFiles' });
+  if (all.length < 2)
+    throw new PannError('VALUE', `need at least 2 training samples, got ${all.length}`, {
+      field: 'dataFiles',
+    });
   const every = opts.validationEvery ?? 10;
   const val = every > 0 ? all.filter((_, i) => i % every === every - 1) : [];
   const train = every > 0 ? all.filter((_, i) => i % every !== every - 1) : all;
@@ -244,9 +295,14 @@ export async function trainDast(opts: TrainDastOptions): Promise<TrainDastResult
   const intensityCols = [0, 1, 2, 3, 4, 5].slice(0, DEFAULT_FEATURE_CONFIG.integrationRadiiA.length + 3);
   // Log intensity ratios of the sphere sums and the peak (and |Ω00| for DAST) as extra columns: with the
   // linear skip of the network they make the score ≈ α·ln Z at high dose from the start.
-  const logCols = intensityCols.slice(0, DEFAULT_FEATURE_CONFIG.integrationRadiiA.length + 1).map((c) => c + LOG_COLUMN);
+  const logCols = intensityCols
+    .slice(0, DEFAULT_FEATURE_CONFIG.integrationRadiiA.length + 1)
+    .map((c) => c + LOG_COLUMN);
   const zernike00 = DEFAULT_FEATURE_CONFIG.integrationRadiiA.length + 3;
-  const inputColumns = kind === 'mlp' ? [...intensityCols, ...logCols] : [...Array.from({ length: F }, (_, i) => i), ...logCols, zernike00 + LOG_COLUMN];
+  const inputColumns =
+    kind === 'mlp'
+      ? [...intensityCols, ...logCols]
+      : [...Array.from({ length: F }, (_, i) => i), ...logCols, zernike00 + LOG_COLUMN];
   const edgeFeatures = kind === 'mlp' ? 0 : train[0].edges.length / Math.max(1, train[0].src.length);
   const netCfg: DastNetConfig = {
     nodeFeatures: inputColumns.length,
@@ -254,7 +310,7 @@ export async function trainDast(opts: TrainDastOptions): Promise<TrainDastResult
     width: opts.net?.width ?? 48,
     heads: opts.net?.heads ?? 2,
     headDim: opts.net?.headDim ?? 16,
-    layers: kind === 'mlp' ? 0 : opts.net?.layers ?? 2,
+    layers: kind === 'mlp' ? 0 : (opts.net?.layers ?? 2),
     ffnWidth: opts.net?.ffnWidth ?? 96,
   };
   const stats = featureStats(train, inputColumns);
@@ -276,10 +332,17 @@ export async function trainDast(opts: TrainDastOptions): Promise<TrainDastResult
   const statePath = path.join(opts.modelDir, 'training-state.json');
   let weights: WeightMap = initDastWeights(netCfg, opts.seed ?? 0);
   let state: TrainState = { step: 0, seconds: 0, history: [], validations: [] };
-  if ((opts.resume ?? true) && fs.existsSync(statePath) && fs.existsSync(path.join(opts.modelDir, 'dast.json'))) {
-    const prev = JSON.parse(await fsp.readFile(path.join(opts.modelDir, 'dast.json'), 'utf8')) as DastModelConfig;
+  if (
+    (opts.resume ?? true) &&
+    fs.existsSync(statePath) &&
+    fs.existsSync(path.join(opts.modelDir, 'dast.json'))
+  ) {
+    const prev = JSON.parse(
+      await fsp.readFile(path.join(opts.modelDir, 'dast.json'), 'utf8'),
+    ) as DastModelConfig;
     if (JSON.stringify(prev.net) === JSON.stringify(netCfg) && prev.kind === kind) {
-      weights = (await loadTfjsWeights(path.join(opts.modelDir, 'model.json'), buildDastNetwork(netCfg, 2))).weights;
+      weights = (await loadTfjsWeights(path.join(opts.modelDir, 'model.json'), buildDastNetwork(netCfg, 2)))
+        .weights;
       state = JSON.parse(await fsp.readFile(statePath, 'utf8'));
       config.featureMean = prev.featureMean; // keep the standardisation the weights were trained with
       config.featureStd = prev.featureStd;
@@ -290,12 +353,22 @@ export async function trainDast(opts: TrainDastOptions): Promise<TrainDastResult
   const padE = padN * (DEFAULT_FEATURE_CONFIG.graphK + 2);
   const maxParticles = 64;
   const trainNet = buildDastTrainingNetwork(netCfg, padN, maxParticles + 1);
-  const shapes: Record<string, number[]> = { nodes: [padN, inputColumns.length], particle: [padN], centre_weight: [padN, 1], minus_one: [padN, 1], mask: [padN, 1] };
+  const shapes: Record<string, number[]> = {
+    nodes: [padN, inputColumns.length],
+    particle: [padN],
+    centre_weight: [padN, 1],
+    minus_one: [padN, 1],
+    mask: [padN, 1],
+  };
   if (netCfg.layers > 0) Object.assign(shapes, { edges: [padE, edgeFeatures], src: [padE], dst: [padE] });
-  const trainer = await OrtTrainer.create(trainNet, weights, shapes, { provider: 'cpu', adam: { learningRate: lr0 } });
+  const trainer = await OrtTrainer.create(trainNet, weights, shapes, {
+    provider: 'cpu',
+    adam: { learningRate: lr0 },
+  });
   const rng = createRng((opts.seed ?? 0) + 1);
   const t0 = performance.now() - state.seconds * 1000;
-  const snapshot = (): WeightMap => Object.fromEntries(Object.entries(trainer.weights).map(([k, v]) => [k, v.slice()]));
+  const snapshot = (): WeightMap =>
+    Object.fromEntries(Object.entries(trainer.weights).map(([k, v]) => [k, v.slice()]));
   let lastLoss = NaN;
   let lastVal: TrainDastResult['validation'] = null;
 
@@ -362,11 +435,23 @@ export async function trainDast(opts: TrainDastOptions): Promise<TrainDastResult
     const lr = lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * state.step) / steps)));
     (adam as { lr: number }).lr = lr;
     const picked = nextBatch();
-    const { inputs, target, ghostTarget } = paddedBatch(packBatch(picked.slice(0, maxParticles), config), padN, padE, maxParticles, inputColumns.length, edgeFeatures);
+    const { inputs, target, ghostTarget } = paddedBatch(
+      packBatch(picked.slice(0, maxParticles), config),
+      padN,
+      padE,
+      maxParticles,
+      inputColumns.length,
+      edgeFeatures,
+    );
     lastLoss = await trainer.step(inputs, { centred: target, ghost_prob: ghostTarget });
     state.step++;
     state.history.push({ step: state.step, loss: lastLoss });
-    opts.onStep?.({ step: state.step, loss: lastLoss, learningRate: lr, seconds: (performance.now() - t0) / 1000 });
+    opts.onStep?.({
+      step: state.step,
+      loss: lastLoss,
+      learningRate: lr,
+      seconds: (performance.now() - t0) / 1000,
+    });
     if (state.step % ckptEvery === 0) {
       await validate();
       await checkpoint();
@@ -375,7 +460,13 @@ export async function trainDast(opts: TrainDastOptions): Promise<TrainDastResult
   await validate();
   await checkpoint();
   await trainer.dispose();
-  return { modelDir: opts.modelDir, steps: state.step, seconds: state.seconds, finalLoss: lastLoss, validation: lastVal };
+  return {
+    modelDir: opts.modelDir,
+    steps: state.step,
+    seconds: state.seconds,
+    finalLoss: lastLoss,
+    validation: lastVal,
+  };
 }
 
 /** A packed batch padded to the fixed training shapes, with the centring inputs and the centred target. */
@@ -429,7 +520,12 @@ function paddedBatch(b: Batch, padN: number, padE: number, maxParticles: number,
     minus_one: { data: minusOne, shape: [padN, 1] },
     mask: { data: mask, shape: [padN, 1] },
   };
-  if (ef > 0) Object.assign(inputs, { edges: { data: edges, shape: [padE, ef] }, src: { data: src, shape: [padE] }, dst: { data: dst, shape: [padE] } });
+  if (ef > 0)
+    Object.assign(inputs, {
+      edges: { data: edges, shape: [padE, ef] },
+      src: { data: src, shape: [padE] },
+      dst: { data: dst, shape: [padE] },
+    });
   return { inputs, target, ghostTarget };
 }
 
