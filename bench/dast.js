@@ -42,8 +42,8 @@ function speciesAccuracy(pred, truth, m) {
 
 function cases(quick) {
   const out = [];
-  const fept = quick ? [3e3, 1e4] : [1e3, 3e3, 1e4, 3e4, 1e5, 1e6];
-  const feptSeeds = quick ? [900001] : [900001, 900002, 900003];
+  const fept = quick ? [3e3, 1e4] : [1e3, 3e3, 5e3, 1e4, 3e4, 1e5, 1e6];
+  const feptSeeds = quick ? [900001] : [900001, 900002, 900003, 900004, 900005];
   for (const dose of fept) for (const seed of feptSeeds) out.push({ alloy: 'FePt L1₀ (fept-lowdose)', set: 'trained', scenario: { name: 'fept', seed, composition: { Fe: 0.5, Pt: 0.5 }, ordering: 'L10', amorphous: false, shape: 'truncated-octahedron', diameterA: 30, totalDoseEPerA2: dose, noiseModel: 'realistic', recon: { method: 'resire', iterations: 20 }, preset: 'fept-lowdose' } });
   const common = { amorphous: false, noiseModel: 'realistic', recon: { method: 'resire', iterations: 20 }, preset: 'hea', voxelSizeA: 0.65, volumeShape: [64, 64, 64], diameterA: 28 };
   const others = [

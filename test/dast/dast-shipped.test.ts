@@ -1,15 +1,22 @@
 /** @jest-environment ./test/engine/ort-env.js */
 /**
- * The shipped DAST weights (models/dast) load and classify a small fixed simulated FePt case — traced as
- * pipeline/run.ts traces it — to the issue's goal of ≥ 97 % species accuracy at 1e4 e⁻/Å². Beating k-means
- * there is NOT asserted: on this case the two tie (99.60 % each, printed below); tracker issue 5 stays open
- * on that point rather than a threshold tuned to pass.
+ * The shipped DAST weights (models/dast) load and classify small fixed simulated FePt cases — traced as
+ * pipeline/run.ts traces them:
+ * - at 1e4 e⁻/Å² to the issue's goal of ≥ 97 % species accuracy. On this simulator k-means is not "well
+ *   below" there (both 99.60 % on this case), so no margin is asserted at 1e4;
+ * - at 5e3 e⁻/Å², where k-means falls below 97 %, DAST beats it. Margin measured on seeds 900001–900005
+ *   at 3e3 and 5e3 (10 particles, none trained on): DAST ahead on all 10, by +0.5 to +2.6 points
+ *   (bench/results/dast.md has the pooled numbers); the test asserts the smallest measured margin, +0.5.
  * Also: tfjs and ONNX Runtime give the same species with the shipped weights, and a composition prior
  * makes the predicted counts match it.
  */
 import { classifyDast } from '../../kernel-lib/src/classify/dast/classify';
 import { defaultModelDir, loadDastModel } from '../../kernel-lib/src/classify/dast/model-store';
-import { simulateAndTrace, LABEL_MATCH_RADIUS_A, type DastScenario } from '../../kernel-lib/src/classify/dast/dataset';
+import {
+  simulateAndTrace,
+  LABEL_MATCH_RADIUS_A,
+  type DastScenario,
+} from '../../kernel-lib/src/classify/dast/dataset';
 import { classifyKMeans } from '../../kernel-lib/src/classify/kmeans';
 import { matchAtoms } from '../../kernel-lib/src/metrics/match';
 import type { AtomicModel } from '../../kernel-lib/src/core/types';
@@ -31,7 +38,8 @@ const scenario: DastScenario = {
 
 function accuracy(pred: AtomicModel, truth: AtomicModel, m: ReturnType<typeof matchAtoms>): number {
   let ok = 0;
-  for (let t = 0; t < m.predIndex.length; t++) if (pred.species[m.predIndex[t]] === truth.species[m.truthIndex[t]]) ok++;
+  for (let t = 0; t < m.predIndex.length; t++)
+    if (pred.species[m.predIndex[t]] === truth.species[m.truthIndex[t]]) ok++;
   return ok / m.predIndex.length;
 }
 
@@ -52,7 +60,9 @@ describe('shipped DAST weights', () => {
     const dast = await classifyDast(atoms, volume, { species });
     const accKm = accuracy(km, truth, m);
     const accDast = accuracy(dast, truth, m);
-    console.log(`FePt 1e4, ${m.predIndex.length} matched atoms: k-means ${(100 * accKm).toFixed(2)} %, DAST ${(100 * accDast).toFixed(2)} %, margin ${(100 * (accDast - accKm)).toFixed(2)} points`);
+    console.log(
+      `FePt 1e4, ${m.predIndex.length} matched atoms: k-means ${(100 * accKm).toFixed(2)} %, DAST ${(100 * accDast).toFixed(2)} %, margin ${(100 * (accDast - accKm)).toFixed(2)} points`,
+    );
     expect(accDast).toBeGreaterThanOrEqual(0.97);
     expect(dast.probabilities?.labels).toEqual(['Fe', 'Pt']);
     expect(dast.scores?.dastScore?.length).toBe(atoms.species.length);
@@ -74,5 +84,19 @@ describe('shipped DAST weights', () => {
       tot += w;
     }
     expect(fe / tot).toBeCloseTo(0.5, 2);
+  }, 90000);
+
+  it('beat k-means on a fixed FePt case at 5e3 e⁻/Å² by at least the smallest measured margin (+0.5 points)', async () => {
+    const { truth, volume, atoms } = await simulateAndTrace({ ...scenario, totalDoseEPerA2: 5e3 });
+    const m = matchAtoms(atoms, truth, { rMatchA: LABEL_MATCH_RADIUS_A });
+    expect(m.predIndex.length).toBeGreaterThan(200);
+    const species = ['Fe', 'Pt'];
+    const accKm = accuracy(classifyKMeans(atoms, volume, { species }), truth, m);
+    const accDast = accuracy(await classifyDast(atoms, volume, { species }), truth, m);
+    console.log(
+      `FePt 5e3, ${m.predIndex.length} matched atoms: k-means ${(100 * accKm).toFixed(2)} %, DAST ${(100 * accDast).toFixed(2)} %, margin ${(100 * (accDast - accKm)).toFixed(2)} points`,
+    );
+    expect(accKm).toBeLessThan(0.97);
+    expect(accDast - accKm).toBeGreaterThanOrEqual(0.005);
   }, 90000);
 });
