@@ -17,22 +17,31 @@ export interface GenerateDastDataOptions {
   count: number;
   /** 'train' or 'unseen' (held-out elements). */
   split?: 'train' | 'unseen';
-  onSample?: (e: { seed: number; done: number; total: number; atoms: number | null; message: string }) => void;
+  /** Fraction (0–1) of scenarios traced on the GLARE-refined volume (see `randomScenario`). Default 0. */
+  glareFraction?: number;
+  onSample?: (e: {
+    seed: number;
+    done: number;
+    total: number;
+    atoms: number | null;
+    message: string;
+  }) => void;
 }
 
 /** Simulates, traces and labels `count` random scenarios into a JSON-lines file (resumable). */
 export async function generateDastData(o: GenerateDastDataOptions): Promise<number> {
   const done = new Set<number>();
   if (fs.existsSync(o.outFile)) {
-    for (const line of fs.readFileSync(o.outFile, 'utf8').split('\n')) if (line.trim()) done.add(JSON.parse(line).scenario.seed);
+    for (const line of fs.readFileSync(o.outFile, 'utf8').split('\n'))
+      if (line.trim()) done.add(JSON.parse(line).scenario.seed);
   } else fs.mkdirSync(path.dirname(path.resolve(o.outFile)), { recursive: true });
   let made = 0;
   for (let i = 0; i < o.count; i++) {
     const seed = o.firstSeed + i;
     if (done.has(seed)) continue;
-    const sc = randomScenario(seed, o.split ?? 'train');
+    const sc = randomScenario(seed, o.split ?? 'train', o.glareFraction ?? 0);
     let atoms: number | null = null;
-    let message = `${Object.keys(sc.composition).join('')} ${sc.ordering}${sc.amorphous ? ' amorphous' : ''} ${sc.totalDoseEPerA2} e/A2 ${sc.recon.method}`;
+    let message = `${Object.keys(sc.composition).join('')} ${sc.ordering}${sc.amorphous ? ' amorphous' : ''} ${sc.totalDoseEPerA2} e/A2 ${sc.recon.method}${sc.refine === 'glare' ? ' + glare' : ''}`;
     try {
       const s = await makeDastSample(sc);
       if (s) {
@@ -56,8 +65,19 @@ export function trainCommand(): Command {
   return new Command('dast')
     .description('train the DAST species classifier (optionally simulating its training data first)')
     .option('--data <files...>', 'JSON-lines training data files', ['dast-data/train.jsonl'])
-    .option('--generate <n>', 'first simulate n random scenarios into the first data file (resumable)', (v) => parseInt(v, 10), 0)
+    .option(
+      '--generate <n>',
+      'first simulate n random scenarios into the first data file (resumable)',
+      (v) => parseInt(v, 10),
+      0,
+    )
     .option('--first-seed <n>', 'first scenario seed for --generate', (v) => parseInt(v, 10), 0)
+    .option(
+      '--glare-fraction <p>',
+      'with --generate: fraction (0–1) of scenarios traced on the GLARE-refined volume',
+      parseFloat,
+      0,
+    )
     .option('--out <dir>', 'model directory (checkpoints; resumes from it)', 'models/dast')
     .option('--kind <kind>', "'dast' (graph Transformer) or 'mlp' (intensity-only ablation)", 'dast')
     .option('--steps <n>', 'training steps', (v) => parseInt(v, 10), 2000)
@@ -73,7 +93,11 @@ export function trainCommand(): Command {
           outFile: o.data[0],
           firstSeed: o.firstSeed,
           count: o.generate,
-          onSample: (e) => console.log(`[${e.done}/${e.total}] seed ${e.seed}: ${e.message}${e.atoms ? ` (${e.atoms} atoms)` : ''}`),
+          glareFraction: o.glareFraction,
+          onSample: (e) =>
+            console.log(
+              `[${e.done}/${e.total}] seed ${e.seed}: ${e.message}${e.atoms ? ` (${e.atoms} atoms)` : ''}`,
+            ),
         });
       }
       if (o.generateOnly) return;
@@ -89,9 +113,15 @@ export function trainCommand(): Command {
         resume: o.resume,
         command: `pann train dast ${process.argv.slice(4).join(' ')}`.trim(),
         onStep: (e) => {
-          if (e.step % 50 === 0) console.log(`step ${e.step}  loss ${e.loss.toFixed(5)}  lr ${e.learningRate.toExponential(2)}  ${e.seconds.toFixed(0)} s`);
+          if (e.step % 50 === 0)
+            console.log(
+              `step ${e.step}  loss ${e.loss.toFixed(5)}  lr ${e.learningRate.toExponential(2)}  ${e.seconds.toFixed(0)} s`,
+            );
         },
-        onValidation: (v) => console.log(`validation at step ${v.step}: DAST ${(100 * v.accuracy).toFixed(2)} %, k-means ${(100 * v.kmeansAccuracy).toFixed(2)} % (${v.atoms} atoms)`),
+        onValidation: (v) =>
+          console.log(
+            `validation at step ${v.step}: DAST ${(100 * v.accuracy).toFixed(2)} %, k-means ${(100 * v.kmeansAccuracy).toFixed(2)} % (${v.atoms} atoms)`,
+          ),
       });
       console.log(`saved ${r.modelDir} after ${r.steps} steps (${r.seconds.toFixed(0)} s)`);
     });

@@ -15,15 +15,28 @@ import { classifyKMeans } from '../kmeans';
 import { matchAtoms } from '../../metrics/match';
 import { computeDastFeatures, type DastFeatureConfig, DEFAULT_FEATURE_CONFIG } from './features';
 import { brightnessScore } from './assign';
+import { defaultModelDir, loadRefineModel, refineVolume, type RefineModel } from '../../refine/infer';
 
 /** Elements the shipped model was trained on. */
 export const TRAIN_ELEMENTS = ['Fe', 'Ni', 'Cu', 'Pd', 'Ag', 'Pt', 'Au'];
 /** Elements never seen in training (generalisation test). */
 export const HELD_OUT_ELEMENTS = ['Co', 'Rh', 'Ir', 'W'];
 /** Element combinations never seen in training, though their elements are (generalisation test). */
-export const HELD_OUT_SETS = [['Ni', 'Pd', 'Pt'], ['Fe', 'Ni', 'Pd', 'Pt']];
+export const HELD_OUT_SETS = [
+  ['Ni', 'Pd', 'Pt'],
+  ['Fe', 'Ni', 'Pd', 'Pt'],
+];
 /** Named binary alloys drawn often in training. */
-export const NAMED_PAIRS = [['Fe', 'Pt'], ['Pd', 'Pt'], ['Ni', 'Pt'], ['Ag', 'Au'], ['Cu', 'Au'], ['Fe', 'Pd'], ['Ni', 'Au'], ['Ni', 'Pd']];
+export const NAMED_PAIRS = [
+  ['Fe', 'Pt'],
+  ['Pd', 'Pt'],
+  ['Ni', 'Pt'],
+  ['Ag', 'Au'],
+  ['Cu', 'Au'],
+  ['Fe', 'Pd'],
+  ['Ni', 'Au'],
+  ['Ni', 'Pd'],
+];
 
 /** One simulated case. */
 export interface DastScenario {
@@ -42,6 +55,11 @@ export interface DastScenario {
   preset: string;
   voxelSizeA?: number;
   volumeShape?: [number, number, number];
+  /**
+   * Volume the atoms are traced on and classified from, as `pipeline/run.ts` does with `refine`:
+   * 'none' (default) the reconstruction, 'glare' the shipped GLARE refinement of it.
+   */
+  refine?: 'none' | 'glare';
 }
 
 /** A labelled traced particle, ready for the network. */
@@ -74,8 +92,14 @@ function sameSet(a: string[], b: string[]): boolean {
 /**
  * Draws a random training (or test) scenario.
  * @param split 'train' uses TRAIN_ELEMENTS and avoids HELD_OUT_SETS; 'unseen' uses at least one held-out element.
+ * @param glareFraction probability (0–1) that the atoms are traced on the GLARE-refined volume instead of the
+ *   raw reconstruction (drawn last, so the other choices of a seed do not depend on it). Default 0.
  */
-export function randomScenario(seed: number, split: 'train' | 'unseen' = 'train'): DastScenario {
+export function randomScenario(
+  seed: number,
+  split: 'train' | 'unseen' = 'train',
+  glareFraction = 0,
+): DastScenario {
   const rng = createRng(seed * 7919 + 17);
   const u = rng.uniform();
   let elements: string[];
@@ -121,14 +145,21 @@ export function randomScenario(seed: number, split: 'train' | 'unseen' = 'train'
   }
   const doseExp = 3 + 3 * rng.uniform();
   const r = rng.uniform();
-  const recon: DastScenario['recon'] = r < 0.3 ? { method: 'resire', iterations: 20 } : r < 0.7 ? { method: 'resire', iterations: 10 } : { method: 'wbp' };
-  return {
+  const recon: DastScenario['recon'] =
+    r < 0.3
+      ? { method: 'resire', iterations: 20 }
+      : r < 0.7
+        ? { method: 'resire', iterations: 10 }
+        : { method: 'wbp' };
+  const draws: Omit<DastScenario, 'refine'> = {
     name: `${split}-${seed}`,
     seed,
     composition,
     ordering,
     amorphous,
-    shape: amorphous ? pick(rng, ['sphere', 'cuboctahedron']) : pick(rng, ['truncated-octahedron', 'cuboctahedron', 'sphere', 'octahedron']),
+    shape: amorphous
+      ? pick(rng, ['sphere', 'cuboctahedron'])
+      : pick(rng, ['truncated-octahedron', 'cuboctahedron', 'sphere', 'octahedron']),
     diameterA: fept ? 30 : 20 + 10 * rng.uniform(),
     totalDoseEPerA2: Math.round(10 ** doseExp),
     noiseModel: rng.uniform() < 0.7 ? 'realistic' : 'poisson-gaussian',
@@ -137,6 +168,9 @@ export function randomScenario(seed: number, split: 'train' | 'unseen' = 'train'
     voxelSizeA: fept ? undefined : pick(rng, [0.6, 0.65, 0.7]),
     volumeShape: fept ? undefined : [64, 64, 64],
   };
+  // GLARE was trained on RESIRE input; WBP scenarios stay raw.
+  const glare = recon.method === 'resire' && rng.uniform() < glareFraction;
+  return { ...draws, refine: glare ? 'glare' : 'none' };
 }
 
 /** The simulator options of a scenario. */
@@ -172,8 +206,17 @@ export function scenarioSimOptions(s: DastScenario): SimulateOptions {
   };
 }
 
+let glareModel: Promise<RefineModel> | null = null;
+/** The shipped GLARE weights, loaded once per process. */
+function shippedGlare(): Promise<RefineModel> {
+  glareModel ??= loadRefineModel(defaultModelDir('glare'));
+  return glareModel;
+}
+
 /** Simulated particle → traced atoms, as the pipeline makes them; also returns the volume and truth. */
-export async function simulateAndTrace(s: DastScenario): Promise<{ truth: AtomicModel; volume: Volume; atoms: AtomicModel; timingsS: Record<string, number> }> {
+export async function simulateAndTrace(
+  s: DastScenario,
+): Promise<{ truth: AtomicModel; volume: Volume; atoms: AtomicModel; timingsS: Record<string, number> }> {
   const t: Record<string, number> = {};
   let t0 = performance.now();
   const sim = await simulate(scenarioSimOptions(s));
@@ -182,11 +225,17 @@ export async function simulateAndTrace(s: DastScenario): Promise<{ truth: Atomic
   const tilts = subtractBackground(sim.tilts).tilts;
   const rec = await reconstructDetailed(tilts, { method: s.recon.method, iterations: s.recon.iterations });
   t.reconstruct = (performance.now() - t0) / 1000;
+  let volume = rec.volume;
+  if ((s.refine ?? 'none') === 'glare') {
+    t0 = performance.now();
+    volume = await refineVolume(rec.volume, { method: 'glare', model: await shippedGlare() });
+    t.refine = (performance.now() - t0) / 1000;
+  }
   t0 = performance.now();
-  const tr = await traceAtoms(rec.volume, {});
+  const tr = await traceAtoms(volume, {});
   const atoms = selectAtoms(tr, { threshold: autoThreshold(tr) });
   t.trace = (performance.now() - t0) / 1000;
-  return { truth: sim.truth, volume: rec.volume, atoms, timingsS: t };
+  return { truth: sim.truth, volume, atoms, timingsS: t };
 }
 
 /** Matching radius (Å) for labels: the default of `metrics/evaluate`. */
@@ -196,7 +245,10 @@ export const LABEL_MATCH_RADIUS_A = 1.0;
  * Makes one labelled sample (null when tracing found fewer than 8 atoms).
  * @param s the scenario; cfg the feature settings
  */
-export async function makeDastSample(s: DastScenario, cfg: DastFeatureConfig = DEFAULT_FEATURE_CONFIG): Promise<DastSample | null> {
+export async function makeDastSample(
+  s: DastScenario,
+  cfg: DastFeatureConfig = DEFAULT_FEATURE_CONFIG,
+): Promise<DastSample | null> {
   const { truth, volume, atoms, timingsS } = await simulateAndTrace(s);
   const species = [...new Set(truth.species)].sort((a, b) => atomicNumber(a) - atomicNumber(b));
   const n = atoms.species.length;
@@ -234,7 +286,8 @@ export async function makeDastSample(s: DastScenario, cfg: DastFeatureConfig = D
 /** JSON form of a sample (typed arrays as plain arrays). */
 export function sampleToJson(s: DastSample): string {
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s)) o[k] = ArrayBuffer.isView(v) ? Array.from(v as Float32Array, (x) => (Number.isNaN(x) ? null : x)) : v;
+  for (const [k, v] of Object.entries(s))
+    o[k] = ArrayBuffer.isView(v) ? Array.from(v as Float32Array, (x) => (Number.isNaN(x) ? null : x)) : v;
   return JSON.stringify(o);
 }
 
