@@ -5,6 +5,7 @@
 import { PannError, assertPositive } from '../core/errors';
 import { atomicNumber, sortByZ } from '../core/elements';
 import { createRng } from '../core/rng';
+import { sampleTrilinear } from '../core/sample';
 import type { AtomicModel, Volume } from '../core/types';
 import { checkVolume, integrateSpheres } from '../trace/trace-atoms';
 
@@ -82,7 +83,7 @@ export function classifyKMeans(model: AtomicModel, volume: Volume, opts: KMeansC
   const feature = opts.feature ?? 'integrated';
   let x: Float64Array;
   if (feature === 'integrated') x = integrateSpheres(volume, model.positionsA, radiusA);
-  else if (feature === 'peak') x = interpolateAt(volume, model.positionsA);
+  else if (feature === 'peak') x = sampleTrilinear(volume, model.positionsA);
   else
     throw new PannError('OPTION', `feature must be 'integrated' or 'peak', got '${feature}'`, {
       field: 'feature',
@@ -238,34 +239,4 @@ export function checkInside(model: AtomicModel, volume: Volume): void {
       }
     }
   }
-}
-
-/** Trilinear interpolation of the volume at each position (Å); positions must be inside. */
-function interpolateAt(volume: Volume, positionsA: Float64Array): Float64Array {
-  const [nz, ny, nx] = volume.shape;
-  const h = volume.voxelSizeA;
-  const n = positionsA.length / 3;
-  const out = new Float64Array(n);
-  const d = volume.data;
-  for (let a = 0; a < n; a++) {
-    const x = positionsA[3 * a] / h,
-      y = positionsA[3 * a + 1] / h,
-      z = positionsA[3 * a + 2] / h;
-    const i = Math.min(Math.floor(x), nx - 2 < 0 ? 0 : nx - 2),
-      j = Math.min(Math.floor(y), ny - 2 < 0 ? 0 : ny - 2),
-      k = Math.min(Math.floor(z), nz - 2 < 0 ? 0 : nz - 2);
-    const fx = x - i,
-      fy = y - j,
-      fz = z - k;
-    let acc = 0;
-    for (let dz = 0; dz <= 1; dz++)
-      for (let dy = 0; dy <= 1; dy++)
-        for (let dx = 0; dx <= 1; dx++) {
-          const w = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
-          if (w === 0) continue;
-          acc += w * d[((k + dz) * ny + (j + dy)) * nx + (i + dx)];
-        }
-    out[a] = acc;
-  }
-  return out;
 }

@@ -4,6 +4,7 @@
  * sees "how bright relative to this particle", never absolute counts.
  */
 import { PannError } from '../../core/errors';
+import { sampleTrilinear } from '../../core/sample';
 import type { Volume } from '../../core/types';
 import { integrateSpheres, volumeStatistics } from '../../trace/trace-atoms';
 import { buildAtomGraph, type AtomGraph } from './graph';
@@ -71,36 +72,6 @@ function robustScale(values: Float64Array): number {
   return t > 0 ? t / values.length : 1;
 }
 
-/** Trilinear interpolation of the volume at each position (Å), clamped to the volume. */
-function interpolate(volume: Volume, positionsA: Float64Array): Float64Array {
-  const [nz, ny, nx] = volume.shape;
-  const h = volume.voxelSizeA;
-  const n = positionsA.length / 3;
-  const out = new Float64Array(n);
-  const d = volume.data;
-  for (let a = 0; a < n; a++) {
-    const x = min(max(positionsA[3 * a] / h, 0), nx - 1.000001),
-      y = min(max(positionsA[3 * a + 1] / h, 0), ny - 1.000001),
-      z = min(max(positionsA[3 * a + 2] / h, 0), nz - 1.000001);
-    const i = Math.floor(x),
-      j = Math.floor(y),
-      k = Math.floor(z);
-    const fx = x - i,
-      fy = y - j,
-      fz = z - k;
-    let acc = 0;
-    for (let dz = 0; dz <= 1; dz++)
-      for (let dy = 0; dy <= 1; dy++)
-        for (let dx = 0; dx <= 1; dx++) {
-          const w = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
-          if (w === 0) continue;
-          acc += w * d[(min(k + dz, nz - 1) * ny + min(j + dy, ny - 1)) * nx + min(i + dx, nx - 1)];
-        }
-    out[a] = acc;
-  }
-  return out;
-}
-
 /** Number of node features for a config. */
 export function nodeFeatureCount(cfg: DastFeatureConfig): number {
   const nZ = cfg.zernikeOrder > 0 ? zernikeInvariantCount(cfg.zernikeOrder) : 0;
@@ -120,10 +91,18 @@ function zernikeInvariantCount(order: number): number {
  * @param cfg feature settings (those stored with the trained model)
  * @returns node features (intensity group, Zernike group, geometry group), graph and edge features
  */
-export function computeDastFeatures(volume: Volume, positionsA: Float64Array, cfg: DastFeatureConfig = DEFAULT_FEATURE_CONFIG): DastFeatures {
+export function computeDastFeatures(
+  volume: Volume,
+  positionsA: Float64Array,
+  cfg: DastFeatureConfig = DEFAULT_FEATURE_CONFIG,
+): DastFeatures {
   const n = positionsA.length / 3;
   if (!Number.isInteger(n) || n < 2) {
-    throw new PannError('SHAPE', `DAST needs at least 2 atoms (positionsA of length 3·n), got length ${positionsA.length}`, { field: 'positionsA' });
+    throw new PannError(
+      'SHAPE',
+      `DAST needs at least 2 atoms (positionsA of length 3·n), got length ${positionsA.length}`,
+      { field: 'positionsA' },
+    );
   }
   const F = nodeFeatureCount(cfg);
   const nodes = new Float32Array(n * F);
@@ -143,7 +122,7 @@ export function computeDastFeatures(volume: Volume, positionsA: Float64Array, cf
     integrated.push(v);
     put(`integrated_${r}A_rel`, clampRatio(v, robustScale(v)));
   }
-  const peak = interpolate(volume, positionsA);
+  const peak = sampleTrilinear(volume, positionsA);
   const peakScale = robustScale(peak);
   put('peak_rel', clampRatio(peak, peakScale));
   // The volume's noise relative to a typical atom: a dose / quality indicator, the same for every atom.
@@ -160,7 +139,11 @@ export function computeDastFeatures(volume: Volume, positionsA: Float64Array, cf
 
   // Zernike group: shape invariants (normalised by |Ω00|) and |Ω00| relative to its particle median.
   if (cfg.zernikeOrder > 0) {
-    const z = zernikeDescriptors(volume, positionsA, { order: cfg.zernikeOrder, radiusA: cfg.zernikeRadiusA, normalization: 'omega00' });
+    const z = zernikeDescriptors(volume, positionsA, {
+      order: cfg.zernikeOrder,
+      radiusA: cfg.zernikeRadiusA,
+      normalization: 'omega00',
+    });
     const d = z.names.length;
     const f00 = new Float64Array(n);
     for (let a = 0; a < n; a++) f00[a] = z.values[a * d];
@@ -175,11 +158,13 @@ export function computeDastFeatures(volume: Volume, positionsA: Float64Array, cf
   // Geometry group (from the traced positions only).
   const graph = buildAtomGraph(positionsA, { cutoffA: cfg.graphCutoffA, k: min(cfg.graphK, n - 1) });
   const nnDist = new Float64Array(n).fill(cfg.graphCutoffA);
-  for (let a = 0; a < n; a++) if (graph.dstOffsets[a + 1] > graph.dstOffsets[a]) nnDist[a] = graph.distanceA[graph.dstOffsets[a]];
+  for (let a = 0; a < n; a++)
+    if (graph.dstOffsets[a + 1] > graph.dstOffsets[a]) nnDist[a] = graph.distanceA[graph.dstOffsets[a]];
   const nnMedian = median(nnDist) || 1;
   const coord = new Float64Array(n);
   for (let a = 0; a < n; a++) {
-    for (let e = graph.dstOffsets[a]; e < graph.dstOffsets[a + 1]; e++) if (graph.distanceA[e] <= 1.2 * nnMedian) coord[a]++;
+    for (let e = graph.dstOffsets[a]; e < graph.dstOffsets[a + 1]; e++)
+      if (graph.distanceA[e] <= 1.2 * nnMedian) coord[a]++;
     coord[a] /= 12;
   }
   put('coordination', coord);
@@ -195,10 +180,19 @@ export function computeDastFeatures(volume: Volume, positionsA: Float64Array, cf
   cy /= n;
   cz /= n;
   const radial = new Float64Array(n);
-  for (let a = 0; a < n; a++) radial[a] = sqrt((positionsA[3 * a] - cx) ** 2 + (positionsA[3 * a + 1] - cy) ** 2 + (positionsA[3 * a + 2] - cz) ** 2);
+  for (let a = 0; a < n; a++)
+    radial[a] = sqrt(
+      (positionsA[3 * a] - cx) ** 2 + (positionsA[3 * a + 1] - cy) ** 2 + (positionsA[3 * a + 2] - cz) ** 2,
+    );
   const rMax = Float64Array.from(radial).sort()[Math.floor(0.95 * (n - 1))] || 1;
-  put('radius_rel', radial.map((r) => min(r / rMax, 2)));
-  put('nn_distance_rel', nnDist.map((d) => d / nnMedian));
+  put(
+    'radius_rel',
+    radial.map((r) => min(r / rMax, 2)),
+  );
+  put(
+    'nn_distance_rel',
+    nnDist.map((d) => d / nnMedian),
+  );
 
   // Edges: Gaussian RBF of the length plus |cos| to the beam axis (the missing wedge elongates along z).
   const m = graph.src.length;
@@ -210,7 +204,16 @@ export function computeDastFeatures(volume: Volume, positionsA: Float64Array, cf
     for (let b = 0; b < cfg.nRbf; b++) edges[e * E + b] = exp(-0.5 * (u - b) * (u - b));
     edges[e * E + cfg.nRbf] = abs(graph.direction[3 * e + 2]);
   }
-  return { nAtoms: n, nodes, nodeNames: names, intensityColumns, src: graph.src, dst: graph.dst, edges, graph };
+  return {
+    nAtoms: n,
+    nodes,
+    nodeNames: names,
+    intensityColumns,
+    src: graph.src,
+    dst: graph.dst,
+    edges,
+    graph,
+  };
 }
 
 /** Input columns ≥ LOG_COLUMN read ln(max(x, 0.05)) of column (c − LOG_COLUMN): log intensity ratios. */
