@@ -13,7 +13,7 @@ import {
 } from '../../kernel-lib/src/classify/dast/network';
 import { inferTfjs, toTfWeights } from '../../kernel-lib/src/nn/tfjs-exec';
 import { OrtNetwork } from '../../kernel-lib/src/nn/ort-exec';
-import { installFastSegmentSum } from '../../kernel-lib/src/classify/dast/segment-sum-kernel';
+import { registerFastCpuKernels } from '../../kernel-lib/src/engine/tfjs-cpu-kernels';
 import { trainDast } from '../../kernel-lib/src/classify/dast/train';
 import { sampleToJson, type DastSample } from '../../kernel-lib/src/classify/dast/dataset';
 import { loadDastModel } from '../../kernel-lib/src/classify/dast/model-store';
@@ -108,7 +108,7 @@ describe('assignSpecies (score → user species)', () => {
 
 describe('fast cpu kernels', () => {
   it('segment sum and row gather (and its gradient) equal a plain reference', () => {
-    installFastSegmentSum();
+    registerFastCpuKernels();
     const rng = createRng(4);
     const x = Float32Array.from({ length: 50 * 3 }, () => rng.normal());
     const ids = Int32Array.from({ length: 50 }, () => rng.int(7));
@@ -164,7 +164,7 @@ function randomGraph(n: number, seed: number) {
 
 describe('DAST network in two engines', () => {
   it('tfjs and ONNX Runtime give the same scores and ghost probabilities for the same weights', async () => {
-    installFastSegmentSum();
+    registerFastCpuKernels();
     const n = 9;
     const net = buildDastNetwork(smallNet, n);
     const w = initDastWeights(smallNet, 5);

@@ -35,7 +35,13 @@ export { assignSpecies, brightnessScore, rebalance, BRIGHTNESS_EXPONENT } from '
 export type { AssignOptions, SpeciesAssignment } from './assign';
 export { computeDastFeatures, nodeFeatureCount, DEFAULT_FEATURE_CONFIG } from './features';
 export type { DastFeatureConfig, DastFeatures } from './features';
-export { buildDastNetwork, buildDastTrainingNetwork, initDastWeights, DAST_INPUTS, DAST_OUTPUT } from './network';
+export {
+  buildDastNetwork,
+  buildDastTrainingNetwork,
+  initDastWeights,
+  DAST_INPUTS,
+  DAST_OUTPUT,
+} from './network';
 export type { DastNetConfig } from './network';
 export { loadDastModel, saveDastModel, defaultModelDir, clearDastModelCache } from './model-store';
 export type { DastModel, DastModelConfig } from './model-store';
@@ -57,7 +63,6 @@ export { trainDast, readSamples, evaluateSamples } from './train';
 export type { TrainDastOptions, TrainDastResult } from './train';
 export { trainCommand, generateDastData } from './cli';
 export type { GenerateDastDataOptions } from './cli';
-export { installFastSegmentSum } from './segment-sum-kernel';
 /** Notebook shorthands: `await pann.dast.train({...})`, `await pann.dast.classify(atoms, volume, { species })`. */
 export { trainDast as train } from './train';
 export { classifyDast as classify } from './classify';

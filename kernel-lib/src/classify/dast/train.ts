@@ -15,6 +15,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { PannError } from '../../core/errors';
 import { createRng } from '../../core/rng';
+import { registerFastCpuKernels } from '../../engine/tfjs-cpu-kernels';
 import { runTfjs, toTfWeights } from '../../nn/tfjs-exec';
 import { OrtTrainer } from '../../nn/train';
 import { OrtNetwork } from '../../nn/ort-exec';
@@ -26,7 +27,6 @@ import { DEFAULT_FEATURE_CONFIG, featureValue, LOG_COLUMN } from './features';
 import { saveDastModel, type DastModelConfig, type DastModel } from './model-store';
 import { buildDastNetwork, buildDastTrainingNetwork, initDastWeights, type DastNetConfig } from './network';
 import { splitOutput } from './predict';
-import { installFastSegmentSum } from './segment-sum-kernel';
 
 /** Options of {@link trainDast}. */
 export interface TrainDastOptions {
@@ -248,7 +248,7 @@ export function forward(
   model: DastModel,
   samples: DastSample[],
 ): { score: Float32Array; ghost: Float32Array } {
-  installFastSegmentSum();
+  registerFastCpuKernels();
   const b = packBatch(samples, model.config);
   const net = buildDastNetwork(model.config.net, b.n);
   return tf.tidy(() => {
@@ -281,7 +281,7 @@ interface TrainState {
  * @returns the directory, steps done, wall time (s), last loss and the last validation accuracy
  */
 export async function trainDast(opts: TrainDastOptions): Promise<TrainDastResult> {
-  installFastSegmentSum();
+  registerFastCpuKernels();
   const kind = opts.kind ?? 'dast';
   const all = readSamples(opts.dataFiles);
   if (all.length < 2)

@@ -1,14 +1,16 @@
 /**
- * A linear-time UnsortedSegmentSum for tfjs's cpu backend. The stock kernel loops over segments and masks
- * the whole input each time (O(segments × rows)), which makes graph attention over thousands of atoms
- * (scatterAdd, segmentSoftmax and the gradient of gather all use it) hundreds of times slower than needed.
- * Same semantics for 1D segment ids (negative or out-of-range ids are dropped, as in TensorFlow); other
- * cases fall back to the stock kernel. Likewise GatherV2 (row gather along axis 0, the stock kernel
- * indexes element by element through a buffer: ~300 ms for 36k × 16 rows).
+ * Linear-time UnsortedSegmentSum and row GatherV2 for tfjs's cpu backend, replacing the stock kernels
+ * process-wide (an engine concern: every tfjs graph network on the cpu backend gets them once registered).
+ * The stock segment sum loops over segments and masks the whole input each time (O(segments × rows)), which
+ * makes graph attention over thousands of atoms (scatterAdd, segmentSoftmax and the gradient of gather all
+ * use it) hundreds of times slower than needed. Same semantics for 1D segment ids (negative or out-of-range
+ * ids are dropped, as in TensorFlow); other cases fall back to the stock kernel. Likewise GatherV2 (row
+ * gather along axis 0; the stock kernel indexes element by element through a buffer: ~300 ms for 36k × 16
+ * rows).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { registerTfjsGradients } from '../../engine/tfjs-gradients';
+import { registerTfjsGradients } from './tfjs-gradients';
 
 let installed = false;
 
@@ -17,8 +19,8 @@ interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: string, values: Float32Array | Int32Array): tf.TensorInfo;
 }
 
-/** Replaces the cpu kernels once per process (idempotent). */
-export function installFastSegmentSum(): void {
+/** Replaces the cpu kernels (and the row-gather gradient) once per process (idempotent). */
+export function registerFastCpuKernels(): void {
   if (installed) return;
   installed = true;
   installFastGather();
@@ -36,7 +38,10 @@ export function installFastSegmentSum(): void {
       if (axis !== 0 || (a.batchDims ?? 0) !== 0 || indices.rank !== 1 || !stockGrad) {
         return stockGrad!.gradFunc(dy, saved, attrs);
       }
-      return { x: () => tf.unsortedSegmentSum(dy as tf.Tensor, indices as tf.Tensor1D, x.shape[0]), indices: () => tf.zerosLike(indices) };
+      return {
+        x: () => tf.unsortedSegmentSum(dy as tf.Tensor, indices as tf.Tensor1D, x.shape[0]),
+        indices: () => tf.zerosLike(indices),
+      };
     },
   });
   const stock = tf.getKernel('UnsortedSegmentSum', 'cpu');
@@ -48,13 +53,15 @@ export function installFastSegmentSum(): void {
     kernelFunc: (args) => {
       const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
       const numSegments = (args.attrs as { numSegments: number }).numSegments;
-      if (segmentIds.shape.length !== 1 || x.shape.length < 1 || x.dtype === 'complex64') return stock.kernelFunc(args);
+      if (segmentIds.shape.length !== 1 || x.shape.length < 1 || x.dtype === 'complex64')
+        return stock.kernelFunc(args);
       const backend = args.backend as unknown as CpuBackendLike;
       const xv = backend.data.get(x.dataId).values;
       const ids = backend.data.get(segmentIds.dataId).values;
       const rows = x.shape[0];
       const width = rows > 0 ? x.shape.slice(1).reduce((a, b) => a * b, 1) : 0;
-      const out = x.dtype === 'int32' ? new Int32Array(numSegments * width) : new Float32Array(numSegments * width);
+      const out =
+        x.dtype === 'int32' ? new Int32Array(numSegments * width) : new Float32Array(numSegments * width);
       for (let r = 0; r < rows; r++) {
         const s = ids[r];
         if (s < 0 || s >= numSegments) continue;
@@ -79,7 +86,14 @@ function installFastGather(): void {
       const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
       const attrs = args.attrs as { axis: number; batchDims: number };
       const axis = attrs.axis < 0 ? attrs.axis + x.shape.length : attrs.axis;
-      if (axis !== 0 || (attrs.batchDims ?? 0) !== 0 || x.shape.length < 1 || x.dtype === 'complex64' || x.dtype === 'string') return stock.kernelFunc(args);
+      if (
+        axis !== 0 ||
+        (attrs.batchDims ?? 0) !== 0 ||
+        x.shape.length < 1 ||
+        x.dtype === 'complex64' ||
+        x.dtype === 'string'
+      )
+        return stock.kernelFunc(args);
       const backend = args.backend as unknown as CpuBackendLike;
       const xv = backend.data.get(x.dataId).values as Float32Array | Int32Array;
       const ids = backend.data.get(indices.dataId).values;
