@@ -17,7 +17,7 @@ import { createRng } from '../../kernel-lib/src/core/rng';
 import type { Shape3, TiltSeries } from '../../kernel-lib/src/core/types';
 import { Projector } from '../../kernel-lib/src/recon/projector';
 import { resampleTrilinear } from '../../kernel-lib/src/refine/volume-ops';
-import { runHaloTiled } from '../../kernel-lib/src/refine/tiling';
+import { runHaloTiled } from '../../kernel-lib/src/nn/tiling';
 
 jest.setTimeout(60_000);
 

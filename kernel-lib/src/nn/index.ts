@@ -17,4 +17,6 @@ export type { AdamOptions } from './adam';
 export { saveTfjsWeights, loadTfjsWeights, encodeTfjsWeights, decodeTfjsWeights } from './weights-io';
 export type { TfjsModelJson } from './weights-io';
 export { runTiled } from './tiled';
-export type { TileRunner, TiledOptions } from './tiled';
+export type { TiledOptions } from './tiled';
+export { runHaloTiled } from './tiling';
+export type { TileRunner, HaloTiledOptions } from './tiling';

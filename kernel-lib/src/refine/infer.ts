@@ -1,7 +1,7 @@
 /**
  * Inference of the refinement networks on volumes of any size: the volume is normalised by its robust
  * scale, the global branch (GLARE) sees the whole normalised volume resampled to GLOBAL_EDGE³, and
- * the local branch runs on overlapping tiles blended with a separable ramp (nn/tiled.ts). The output
+ * the local branch runs on halo tiles whose cores are kept and blended (nn/tiling.ts). The output
  * is clamped at zero (the positivity the loss trains for is then also guaranteed) and is in
  * atomic-volume units: a peak of height ≈ 1 for the heaviest species, (Z/Z_max)^0.85 for lighter ones.
  */
@@ -11,10 +11,10 @@ import { PannError } from '../core/errors';
 import type { ProgressCallback, Shape3, TiltSeries, Volume } from '../core/types';
 import type { Network, WeightMap } from '../nn/ir';
 import { OrtNetwork } from '../nn/ort-exec';
+import { runHaloTiled } from '../nn/tiling';
 import { loadTfjsWeights } from '../nn/weights-io';
 import { GLOBAL_EDGE, buildRefineNetwork, type RefineArch, type RefineNet } from './model';
 import { physicsContext } from './physics';
-import { runHaloTiled } from './tiling';
 import { resampleToCube, resampleTrilinear, robustScale } from './volume-ops';
 
 /** A loaded refinement model. */
@@ -33,13 +33,18 @@ export function defaultModelDir(kind: RefineNet): string {
     path.resolve(__dirname, '../../../models', kind),
     path.resolve(__dirname, '../../models', kind),
   ];
-  return candidates.find((c) => fs.existsSync(path.join(c, 'model.json'))) ?? candidates[candidates.length - 2];
+  return (
+    candidates.find((c) => fs.existsSync(path.join(c, 'model.json'))) ?? candidates[candidates.length - 2]
+  );
 }
 
 /** Loads `model.json` + `weights.bin` + `refine.json` from a model folder. */
 export async function loadRefineModel(dir: string): Promise<RefineModel> {
   const infoPath = path.join(dir, 'refine.json');
-  if (!fs.existsSync(path.join(dir, 'model.json'))) throw new PannError('FORMAT', `no trained weights: model.json missing in ${dir}`, { file: path.join(dir, 'model.json') });
+  if (!fs.existsSync(path.join(dir, 'model.json')))
+    throw new PannError('FORMAT', `no trained weights: model.json missing in ${dir}`, {
+      file: path.join(dir, 'model.json'),
+    });
   let info: Record<string, unknown>;
   try {
     info = JSON.parse(fs.readFileSync(infoPath, 'utf8'));
@@ -47,7 +52,11 @@ export async function loadRefineModel(dir: string): Promise<RefineModel> {
     throw new PannError('FORMAT', `cannot read refine.json: ${(e as Error).message}`, { file: infoPath });
   }
   const arch = info.arch as RefineArch;
-  if (!arch || (arch.kind !== 'glare' && arch.kind !== 'unet')) throw new PannError('FORMAT', 'refine.json: arch.kind must be glare or unet', { file: infoPath, field: 'arch' });
+  if (!arch || (arch.kind !== 'glare' && arch.kind !== 'unet'))
+    throw new PannError('FORMAT', 'refine.json: arch.kind must be glare or unet', {
+      file: infoPath,
+      field: 'arch',
+    });
   const net = buildRefineNetwork(arch);
   const { weights } = await loadTfjsWeights(path.join(dir, 'model.json'), net);
   return { arch, net, weights, info };
@@ -70,25 +79,43 @@ export interface RunNetworkOptions {
  * Runs a network on an already normalised volume (network units in and out, no clamp).
  * @param x normalised volume, C order `shape`
  */
-export async function runRefineNetwork(model: Pick<RefineModel, 'arch' | 'net' | 'weights'>, x: Float32Array, shape: Shape3, opts: RunNetworkOptions = {}): Promise<Float32Array> {
+export async function runRefineNetwork(
+  model: Pick<RefineModel, 'arch' | 'net' | 'weights'>,
+  x: Float32Array,
+  shape: Shape3,
+  opts: RunNetworkOptions = {},
+): Promise<Float32Array> {
   const div = 2 ** (model.arch.widths.length - 1);
   const e = opts.tileEdge ?? Math.min(96, Math.ceil(Math.max(...shape) / div) * div);
-  if (e % div !== 0) throw new PannError('OPTION', `tileEdge ${e} must be a multiple of ${div}`, { field: 'tileEdge' });
+  if (e % div !== 0)
+    throw new PannError('OPTION', `tileEdge ${e} must be a multiple of ${div}`, { field: 'tileEdge' });
   const glare = model.arch.kind === 'glare';
   const shapes: Record<string, number[]> = { volume: [1, e, e, e, 1] };
   if (glare) shapes.global = [1, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1];
   const global = glare ? { data: resampleToCube(x, shape, GLOBAL_EDGE), shape: shapes.global } : undefined;
-  const session = await OrtNetwork.create(model.net, model.weights, shapes, { provider: 'cpu', threads: opts.threads ?? 2 });
+  const session = await OrtNetwork.create(model.net, model.weights, shapes, {
+    provider: 'cpu',
+    threads: opts.threads ?? 2,
+  });
   try {
     const out = model.net.outputs[0];
     return await runHaloTiled(
       x,
       shape,
       async (tile) => {
-        const res = await session.run(global ? { volume: { data: tile, shape: shapes.volume }, global } : { volume: { data: tile, shape: shapes.volume } });
+        const res = await session.run(
+          global
+            ? { volume: { data: tile, shape: shapes.volume }, global }
+            : { volume: { data: tile, shape: shapes.volume } },
+        );
         return res[out].data;
       },
-      { tileEdge: e, haloVoxels: opts.haloVoxels ?? Math.min(16, e / 4), blendVoxels: opts.blendVoxels ?? 4, onProgress: opts.onProgress },
+      {
+        tileEdge: e,
+        haloVoxels: opts.haloVoxels ?? Math.min(16, e / 4),
+        blendVoxels: opts.blendVoxels ?? 4,
+        onProgress: opts.onProgress,
+      },
     );
   } finally {
     await session.release();
@@ -127,8 +154,14 @@ export const TRAINED_VOXEL_RANGE_A: [number, number] = [0.4, 0.75];
  */
 export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {}): Promise<Volume> {
   const method = opts.method ?? 'glare';
-  if (method !== 'glare' && method !== 'unet') throw new PannError('OPTION', `refine method must be 'glare' or 'unet', got '${method}'`, { field: 'method' });
-  if (volume.data.length !== volume.shape[0] * volume.shape[1] * volume.shape[2]) throw new PannError('SHAPE', `volume has ${volume.data.length} voxels, shape [${volume.shape}]`, { field: 'volume' });
+  if (method !== 'glare' && method !== 'unet')
+    throw new PannError('OPTION', `refine method must be 'glare' or 'unet', got '${method}'`, {
+      field: 'method',
+    });
+  if (volume.data.length !== volume.shape[0] * volume.shape[1] * volume.shape[2])
+    throw new PannError('SHAPE', `volume has ${volume.data.length} voxels, shape [${volume.shape}]`, {
+      field: 'volume',
+    });
   const model = opts.model ?? (await loadRefineModel(opts.modelDir ?? defaultModelDir(method)));
   const v = volume.voxelSizeA;
   const [lo, hi] = TRAINED_VOXEL_RANGE_A;
@@ -137,8 +170,17 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
     const target = v < lo ? lo : hi;
     const f = target / v;
     const small = volume.shape.map((n) => Math.max(1, Math.floor((n - 1) / f) + 1)) as Shape3;
-    const coarse: Volume = { data: resampleTrilinear(volume.data, volume.shape, small, f), shape: small, voxelSizeA: target };
-    const refined = await refineVolume(coarse, { ...opts, model, resample: 'none', tiltsForPhysics: undefined });
+    const coarse: Volume = {
+      data: resampleTrilinear(volume.data, volume.shape, small, f),
+      shape: small,
+      voxelSizeA: target,
+    };
+    const refined = await refineVolume(coarse, {
+      ...opts,
+      model,
+      resample: 'none',
+      tiltsForPhysics: undefined,
+    });
     const back = resampleTrilinear(refined.data, small, volume.shape, 1 / f);
     return { data: back, shape: [...volume.shape] as Shape3, voxelSizeA: v };
   }
@@ -160,7 +202,12 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
       rr += (r[i] - ctx.scaledTilts[i]) ** 2;
       bb += ctx.scaledTilts[i] ** 2;
     }
-    opts.onProgress({ stage: 'refine', done: 1, total: 1, message: `relative re-projection residual ${(rr / bb).toFixed(4)}` });
+    opts.onProgress({
+      stage: 'refine',
+      done: 1,
+      total: 1,
+      message: `relative re-projection residual ${(rr / bb).toFixed(4)}`,
+    });
   }
   return { data: y, shape: [...volume.shape] as Shape3, voxelSizeA: volume.voxelSizeA };
 }
