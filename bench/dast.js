@@ -45,6 +45,9 @@ function cases(quick) {
   const fept = quick ? [3e3, 1e4] : [1e3, 3e3, 5e3, 1e4, 3e4, 1e5, 1e6];
   const feptSeeds = quick ? [900001] : [900001, 900002, 900003, 900004, 900005];
   for (const dose of fept) for (const seed of feptSeeds) out.push({ alloy: 'FePt L1₀ (fept-lowdose)', set: 'trained', scenario: { name: 'fept', seed, composition: { Fe: 0.5, Pt: 0.5 }, ordering: 'L10', amorphous: false, shape: 'truncated-octahedron', diameterA: 30, totalDoseEPerA2: dose, noiseModel: 'realistic', recon: { method: 'resire', iterations: 20 }, preset: 'fept-lowdose' } });
+  // the same particles traced on (and classified from) the GLARE-refined volume, as `pann run --refine glare`
+  const feptGlare = quick ? [1e4] : [3e3, 1e4, 1e5];
+  for (const dose of feptGlare) for (const seed of feptSeeds.slice(0, 3)) out.push({ alloy: 'FePt L1₀ on GLARE volume', set: 'trained', scenario: { name: 'fept-glare', seed, composition: { Fe: 0.5, Pt: 0.5 }, ordering: 'L10', amorphous: false, shape: 'truncated-octahedron', diameterA: 30, totalDoseEPerA2: dose, noiseModel: 'realistic', recon: { method: 'resire', iterations: 20 }, preset: 'fept-lowdose', refine: 'glare' } });
   const common = { amorphous: false, noiseModel: 'realistic', recon: { method: 'resire', iterations: 20 }, preset: 'hea', voxelSizeA: 0.65, volumeShape: [64, 64, 64], diameterA: 28 };
   const others = [
     ['PdPt random', 'trained', { composition: { Pd: 0.5, Pt: 0.5 }, ordering: 'random', shape: 'cuboctahedron' }],
@@ -117,7 +120,7 @@ exports.main = async function main(args) {
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'dast.json'), JSON.stringify(out, null, 1));
-  const stages = ['simulate', 'reconstruct', 'trace', 'kmeans', 'mlp', 'dast'];
+  const stages = ['simulate', 'reconstruct', 'refine', 'trace', 'kmeans', 'mlp', 'dast'];
   const head = ['alloy', 'elements seen in training?', 'dose (e⁻/Å²)', 'seeds', 'matched atoms', 'k-means %', 'MLP %', 'DAST %', 'DAST ladder %', 'DAST + composition %', ...stages.map((s) => `${s} (s)`)];
   const lines = [
     '# DAST benchmark',
