@@ -5,12 +5,16 @@
 import * as fs from 'fs';
 import { Command } from 'commander';
 import { trainRefiners } from './training';
+import { DEFAULT_PHYSICS, type PhysicsWeights } from './physics';
+import { PannError } from '../core/errors';
 import type { RefineNet } from './model';
 
 /** A commander Command for `train <net>`; mount it with `program.addCommand(trainCommandBuilder())`. */
 export function trainCommandBuilder(): Command {
   return new Command('train')
-    .description('train the GLARE refinement network and/or the plain U-Net baseline on streamed simulated data (resumable)')
+    .description(
+      'train the GLARE refinement network and/or the plain U-Net baseline on streamed simulated data (resumable)',
+    )
     .argument('<net>', "'glare', 'unet' or 'both' (both on the same data stream, same budget)")
     .option('--steps <n>', 'steps per network', '1500')
     .option('--stop-at <n>', 'stop at this step (the learning-rate schedule still follows --steps)')
@@ -22,12 +26,39 @@ export function trainCommandBuilder(): Command {
     .option('--seed <n>', 'data and initialisation seed', '0')
     .option('--out <dir>', 'output folder (one network), default models/<net>')
     .option('--threads <n>', 'ONNX Runtime threads', '2')
+    .option(
+      '--physics-projection <w>',
+      'GLARE: weight of the projection-consistency term (0 turns it off)',
+      '0.1',
+    )
+    .option('--physics-positivity <w>', 'GLARE: weight of the positivity term (0 turns it off)', '0.5')
     .option('--no-resume', 'start from scratch even when a checkpoint exists')
     .option('--log <file>', 'also append log lines to this file')
     .action(async (netArg: string, o: Record<string, string | boolean | undefined>) => {
       const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-      await trainCommand([netArg, ...Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [`--${kebab(k)}=${v}`]))]);
+      await trainCommand([
+        netArg,
+        ...Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [`--${kebab(k)}=${v}`])),
+      ]);
     });
+}
+
+/** The GLARE physics weights from `--physics-projection` / `--physics-positivity` (defaults where absent). */
+function physicsWeights(o: Record<string, string>): PhysicsWeights {
+  const w = { ...DEFAULT_PHYSICS };
+  for (const [flag, key] of [
+    ['physics-projection', 'projection'],
+    ['physics-positivity', 'positivity'],
+  ] as const) {
+    if (o[flag] === undefined) continue;
+    const v = Number(o[flag]);
+    if (!(v >= 0))
+      throw new PannError('OPTION', `pann train: --${flag} must be a number ≥ 0, got '${o[flag]}'`, {
+        field: flag,
+      });
+    w[key] = v;
+  }
+  return w;
 }
 
 /**
@@ -36,7 +67,8 @@ export function trainCommandBuilder(): Command {
  */
 export async function trainCommand(args: string[]): Promise<Awaited<ReturnType<typeof trainRefiners>>> {
   const [netArg, ...rest] = args;
-  const nets: RefineNet[] = netArg === 'both' ? ['glare', 'unet'] : netArg === 'glare' || netArg === 'unet' ? [netArg] : [];
+  const nets: RefineNet[] =
+    netArg === 'both' ? ['glare', 'unet'] : netArg === 'glare' || netArg === 'unet' ? [netArg] : [];
   if (!nets.length) throw new Error(`pann train: expected glare, unet or both, got '${netArg ?? ''}'`);
   const o: Record<string, string> = {};
   for (const a of rest) {
@@ -63,6 +95,7 @@ export async function trainCommand(args: string[]): Promise<Awaited<ReturnType<t
     learningRate: o.lr ? Number(o.lr) : undefined,
     seed: o.seed ? Number(o.seed) : undefined,
     threads: o.threads ? Number(o.threads) : undefined,
+    physics: physicsWeights(o),
     outDirs: o.out && nets.length === 1 ? { [nets[0]]: o.out } : undefined,
     resume: o.resume !== 'false',
     log,

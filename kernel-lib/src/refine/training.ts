@@ -204,6 +204,8 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   const physEvery = opts.physicsEverySteps ?? 6;
   const physStart = Math.round((opts.physicsWarmupFraction ?? 0.1) * maxSteps);
   const physics = opts.physics ?? DEFAULT_PHYSICS;
+  // with both weights 0 (the no-physics ablation) skip the whole-volume forward passes too
+  const physicsOn = physics.projection > 0 || physics.positivity > 0;
   const lr0 = opts.learningRate ?? 1e-3;
   const log = opts.log ?? (() => undefined);
   const t0 = performance.now();
@@ -273,7 +275,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
           flipCube(gtile, GLOBAL_EDGE, q.flip);
           gin.set(gtile, b * GLOBAL_EDGE ** 3);
         }
-        if (s.kind === 'glare' && step >= physStart) {
+        if (s.kind === 'glare' && physicsOn && step >= physStart) {
           if (!pair.physGrad || step - pair.physStep >= physEvery) {
             const y = await runRefineNetwork({ arch: s.arch, net: s.net, weights: s.trainer.weights }, pair.x, SHAPE, { tileEdge: SAMPLE_EDGE, threads: opts.threads });
             pair.physGrad = physicsGradient(pair.physics, y, physics).grad;
