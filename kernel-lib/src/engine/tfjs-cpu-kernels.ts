@@ -44,70 +44,64 @@ export function registerFastCpuKernels(): void {
       };
     },
   });
-  const stock = tf.getKernel('UnsortedSegmentSum', 'cpu');
-  if (!stock) return;
-  tf.unregisterKernel('UnsortedSegmentSum', 'cpu');
-  tf.registerKernel({
-    kernelName: 'UnsortedSegmentSum',
-    backendName: 'cpu',
-    kernelFunc: (args) => {
-      const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-      const numSegments = (args.attrs as { numSegments: number }).numSegments;
-      if (segmentIds.shape.length !== 1 || x.shape.length < 1 || x.dtype === 'complex64')
-        return stock.kernelFunc(args);
-      const backend = args.backend as unknown as CpuBackendLike;
-      const xv = backend.data.get(x.dataId).values;
-      const ids = backend.data.get(segmentIds.dataId).values;
-      const rows = x.shape[0];
-      const width = rows > 0 ? x.shape.slice(1).reduce((a, b) => a * b, 1) : 0;
-      const out =
-        x.dtype === 'int32' ? new Int32Array(numSegments * width) : new Float32Array(numSegments * width);
-      for (let r = 0; r < rows; r++) {
-        const s = ids[r];
-        if (s < 0 || s >= numSegments) continue;
-        const o = s * width,
-          i = r * width;
-        for (let c = 0; c < width; c++) out[o + c] += xv[i + c];
-      }
-      return backend.makeTensorInfo([numSegments, ...x.shape.slice(1)], x.dtype, out);
-    },
+  replaceCpuKernel('UnsortedSegmentSum', (stock) => (args) => {
+    const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+    const numSegments = (args.attrs as { numSegments: number }).numSegments;
+    if (segmentIds.shape.length !== 1 || x.shape.length < 1 || x.dtype === 'complex64')
+      return stock.kernelFunc(args);
+    const backend = args.backend as unknown as CpuBackendLike;
+    const xv = backend.data.get(x.dataId).values;
+    const ids = backend.data.get(segmentIds.dataId).values;
+    const rows = x.shape[0];
+    const width = rows > 0 ? x.shape.slice(1).reduce((a, b) => a * b, 1) : 0;
+    const out =
+      x.dtype === 'int32' ? new Int32Array(numSegments * width) : new Float32Array(numSegments * width);
+    for (let r = 0; r < rows; r++) {
+      const s = ids[r];
+      if (s < 0 || s >= numSegments) continue;
+      const o = s * width,
+        i = r * width;
+      for (let c = 0; c < width; c++) out[o + c] += xv[i + c];
+    }
+    return backend.makeTensorInfo([numSegments, ...x.shape.slice(1)], x.dtype, out);
   });
 }
 
 /** Row gather along axis 0 without batch dims as a typed-array copy; other cases use the stock kernel. */
 function installFastGather(): void {
-  const stock = tf.getKernel('GatherV2', 'cpu');
-  if (!stock) return;
-  tf.unregisterKernel('GatherV2', 'cpu');
-  tf.registerKernel({
-    kernelName: 'GatherV2',
-    backendName: 'cpu',
-    kernelFunc: (args) => {
-      const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
-      const attrs = args.attrs as { axis: number; batchDims: number };
-      const axis = attrs.axis < 0 ? attrs.axis + x.shape.length : attrs.axis;
-      if (
-        axis !== 0 ||
-        (attrs.batchDims ?? 0) !== 0 ||
-        x.shape.length < 1 ||
-        x.dtype === 'complex64' ||
-        x.dtype === 'string'
-      )
-        return stock.kernelFunc(args);
-      const backend = args.backend as unknown as CpuBackendLike;
-      const xv = backend.data.get(x.dataId).values as Float32Array | Int32Array;
-      const ids = backend.data.get(indices.dataId).values;
-      const rows = x.shape[0];
-      const width = x.shape.slice(1).reduce((a, b) => a * b, 1);
-      const m = ids.length;
-      const out = x.dtype === 'float32' ? new Float32Array(m * width) : new Int32Array(m * width);
-      for (let r = 0; r < m; r++) {
-        const s = ids[r];
-        if (s < 0 || s >= rows) throw new Error(`GatherV2: index ${s} is not in [0, ${rows - 1}]`);
-        if (width === 1) out[r] = xv[s];
-        else out.set(xv.subarray(s * width, (s + 1) * width), r * width);
-      }
-      return backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], x.dtype, out);
-    },
+  replaceCpuKernel('GatherV2', (stock) => (args) => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const attrs = args.attrs as { axis: number; batchDims: number };
+    const axis = attrs.axis < 0 ? attrs.axis + x.shape.length : attrs.axis;
+    if (
+      axis !== 0 ||
+      (attrs.batchDims ?? 0) !== 0 ||
+      x.shape.length < 1 ||
+      x.dtype === 'complex64' ||
+      x.dtype === 'string'
+    )
+      return stock.kernelFunc(args);
+    const backend = args.backend as unknown as CpuBackendLike;
+    const xv = backend.data.get(x.dataId).values as Float32Array | Int32Array;
+    const ids = backend.data.get(indices.dataId).values;
+    const rows = x.shape[0];
+    const width = x.shape.slice(1).reduce((a, b) => a * b, 1);
+    const m = ids.length;
+    const out = x.dtype === 'float32' ? new Float32Array(m * width) : new Int32Array(m * width);
+    for (let r = 0; r < m; r++) {
+      const s = ids[r];
+      if (s < 0 || s >= rows) throw new Error(`GatherV2: index ${s} is not in [0, ${rows - 1}]`);
+      if (width === 1) out[r] = xv[s];
+      else out.set(xv.subarray(s * width, (s + 1) * width), r * width);
+    }
+    return backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], x.dtype, out);
   });
+}
+
+/** Swaps a registered cpu kernel for `make(stock)`, which may fall back to the stock kernel; no-op when absent. */
+function replaceCpuKernel(kernelName: string, make: (stock: tf.KernelConfig) => tf.KernelFunc): void {
+  const stock = tf.getKernel(kernelName, 'cpu');
+  if (!stock) return;
+  tf.unregisterKernel(kernelName, 'cpu');
+  tf.registerKernel({ kernelName, backendName: 'cpu', kernelFunc: make(stock) });
 }
