@@ -1,0 +1,46 @@
+/**
+ * `npm run bench -- glare-ablation`: the physics-term ablation of GLARE, read from training logs (the logs
+ * are the measurement; making them takes ~15 min each):
+ *   pann train glare --steps 600 --physics-projection 0 --physics-positivity 0 --no-resume --log bench/results/glare-ablation/no-physics.log
+ *   pann train glare --steps 600 --physics-projection 1 --no-resume --log bench/results/glare-ablation/physics-x10.log
+ * (each with PANN_MODELS_DIR pointing at a scratch folder), beside the shipped run's first 600 steps
+ * (models/glare/training.log: GLARE with the default λ = 0.1, and the plain U-Net). Same seed, so the same
+ * data stream. Writes bench/results/glare-ablation.md.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+const R = path.join(__dirname, 'results');
+const RE = /(glare|unet) step (\d+): validation MSE ([\d.e+-]+), re-projection residual ([\d.]+)/;
+
+/** Validation points {step → {mse, residual}} of one net in a log, up to step 600. */
+function curve(file, net) {
+  const out = new Map();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = RE.exec(line);
+    if (m && m[1] === net && Number(m[2]) <= 600 && !out.has(Number(m[2]))) out.set(Number(m[2]), { mse: Number(m[3]), residual: Number(m[4]) });
+  }
+  return out;
+}
+
+exports.main = async function main() {
+  const runs = [
+    ['GLARE, λ_proj 0.1 (shipped run)', curve(path.join(__dirname, '..', 'models', 'glare', 'training.log'), 'glare')],
+    ['GLARE, no physics terms', curve(path.join(R, 'glare-ablation', 'no-physics.log'), 'glare')],
+    ['GLARE, λ_proj 1', curve(path.join(R, 'glare-ablation', 'physics-x10.log'), 'glare')],
+    ['plain U-Net (shipped run)', curve(path.join(__dirname, '..', 'models', 'glare', 'training.log'), 'unet')],
+  ];
+  const steps = [100, 200, 300, 400, 500, 600];
+  const md = [
+    '# GLARE physics-term ablation (validation on 3 fixed pairs, first 600 steps)',
+    '',
+    'Made by `npm run bench -- glare-ablation` from the training logs named in bench/glare-ablation.js. Cells: validation MSE / relative re-projection residual.',
+    '',
+    `| run | ${steps.map((s) => `step ${s}`).join(' | ')} |`,
+    `| --- | ${steps.map(() => '---').join(' | ')} |`,
+    ...runs.map(([label, c]) => `| ${label} | ${steps.map((s) => (c.has(s) ? `${c.get(s).mse.toExponential(3)} / ${c.get(s).residual.toFixed(3)}` : '—')).join(' | ')} |`),
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(R, 'glare-ablation.md'), md);
+  console.log(md);
+};
