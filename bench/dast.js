@@ -10,6 +10,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { feptScenario } = require('./_fept-scenario');
 
 /** The DAST modules: from the build when it is up to date, else transpiled from source (dev checkouts). */
 function loadDast() {
@@ -44,10 +45,10 @@ function cases(quick) {
   const out = [];
   const fept = quick ? [3e3, 1e4] : [1e3, 3e3, 5e3, 1e4, 3e4, 1e5, 1e6];
   const feptSeeds = quick ? [900001] : [900001, 900002, 900003, 900004, 900005];
-  for (const dose of fept) for (const seed of feptSeeds) out.push({ alloy: 'FePt L1₀ (fept-lowdose)', set: 'trained', scenario: { name: 'fept', seed, composition: { Fe: 0.5, Pt: 0.5 }, ordering: 'L10', amorphous: false, shape: 'truncated-octahedron', diameterA: 30, totalDoseEPerA2: dose, noiseModel: 'realistic', recon: { method: 'resire', iterations: 20 }, preset: 'fept-lowdose' } });
+  for (const dose of fept) for (const seed of feptSeeds) out.push({ alloy: 'FePt L1₀ (fept-lowdose)', set: 'trained', scenario: feptScenario(seed, dose) });
   // the same particles traced on (and classified from) the GLARE-refined volume, as `pann run --refine glare`
   const feptGlare = quick ? [1e4] : [3e3, 1e4, 1e5];
-  for (const dose of feptGlare) for (const seed of feptSeeds.slice(0, 3)) out.push({ alloy: 'FePt L1₀ on GLARE volume', set: 'trained', scenario: { name: 'fept-glare', seed, composition: { Fe: 0.5, Pt: 0.5 }, ordering: 'L10', amorphous: false, shape: 'truncated-octahedron', diameterA: 30, totalDoseEPerA2: dose, noiseModel: 'realistic', recon: { method: 'resire', iterations: 20 }, preset: 'fept-lowdose', refine: 'glare' } });
+  for (const dose of feptGlare) for (const seed of feptSeeds.slice(0, 3)) out.push({ alloy: 'FePt L1₀ on GLARE volume', set: 'trained', scenario: feptScenario(seed, dose, 'glare') });
   const common = { amorphous: false, noiseModel: 'realistic', recon: { method: 'resire', iterations: 20 }, preset: 'hea', voxelSizeA: 0.65, volumeShape: [64, 64, 64], diameterA: 28 };
   const others = [
     ['PdPt random', 'trained', { composition: { Pd: 0.5, Pt: 0.5 }, ordering: 'random', shape: 'cuboctahedron' }],

@@ -6,8 +6,8 @@
  *   below" there (99.60 % on this case, DAST 99.01 %), so no margin is asserted at 1e4;
  * - at 5e3 e⁻/Å², where k-means falls below 97 %, DAST beats it. Margin measured with the shipped weights
  *   on seeds 900001–900005 at 3e3 and 5e3 (10 particles, none trained on): DAST ahead on all 10, by
- *   +0.42 to +2.6 points (bench/results/dast.md has the pooled numbers); the test asserts the smallest
- *   measured margin, +0.4 points, on seed 900001 at 5e3.
+ *   +0.42 to +3.1 points (`npm run bench -- dast-margin`, bench/results/dast-margin.md); the test asserts
+ *   the smallest measured margin, +0.4 points, on seed 900001 at 5e3.
  * Also: tfjs and ONNX Runtime give the same species with the shipped weights, and a composition prior
  * makes the predicted counts match it.
  */

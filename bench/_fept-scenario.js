@@ -1,0 +1,2 @@
+/** The fixed FePt L1₀ DAST scenario (as test/dast/dast-shipped.test.ts) shared by the DAST benchmarks. */
+exports.feptScenario = (seed, totalDoseEPerA2, refine = 'none') => ({ name: refine === 'none' ? 'fept' : 'fept-glare', seed, composition: { Fe: 0.5, Pt: 0.5 }, ordering: 'L10', amorphous: false, shape: 'truncated-octahedron', diameterA: 30, totalDoseEPerA2, noiseModel: 'realistic', recon: { method: 'resire', iterations: 20 }, preset: 'fept-lowdose', refine });
