@@ -208,12 +208,12 @@ export class NetBuilder {
     if (parts.some((p) => this.ranks[p] !== rank)) throw new PannError('SHAPE', 'concat: inputs differ in rank');
     return this.push({ kind: 'concat', id: this.id('concat', name), inputs: parts }, c, rank);
   }
-  /** Fully connected layer on the last axis of a rank-2 tensor. */
-  dense(x: string, o: { units: number; bias?: boolean; name?: string }): string {
+  /** Fully connected layer on the last axis of a rank-2 tensor (`init: 'zeros'` starts it as a constant 0, e.g. a FiLM head that must begin neutral). */
+  dense(x: string, o: { units: number; bias?: boolean; name?: string; init?: 'he' | 'zeros' }): string {
     const cin = this.need(x, 2);
     const id = this.id('dense', o.name);
     const bias = o.bias ?? true;
-    this.weight(`${id}/kernel`, [cin, o.units], 'he', cin);
+    this.weight(`${id}/kernel`, [cin, o.units], o.init ?? 'he', cin);
     if (bias) this.weight(`${id}/bias`, [o.units], 'zeros', 1);
     return this.push({ kind: 'dense', id, input: x, units: o.units, bias }, o.units, 2);
   }

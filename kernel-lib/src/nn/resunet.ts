@@ -19,6 +19,13 @@ export interface ResUNetOptions {
   alpha?: number;
   /** Add a global branch input `global` (whole volume, downsampled) that modulates the bottleneck (default false). */
   globalBranch?: boolean;
+  /**
+   * With the global branch: also an input `acquisition` `[N, acquisitionInputs]` (a vector describing
+   * how the data were taken), joined to the pooled global features by a dense layer; the FiLM heads
+   * then start at zero, so the network begins as the plain U-Net and the global path only adds what
+   * helps (default 0: the original pooled-only branch with He-initialised heads).
+   */
+  acquisitionInputs?: number;
   /** Add the input to the output (predict a correction; needs inChannels = outChannels; default false). */
   residualOutput?: boolean;
   name?: string;
@@ -61,9 +68,15 @@ export function buildResUNet3d(o: ResUNetOptions = {}): Network {
     let gx = b.activation(b.conv3d(gIn, { filters: widths[0], kernel: 3 }), 'leakyRelu', alpha);
     gx = b.activation(b.conv3d(gx, { filters: widths[1] ?? widths[0], kernel: 2, stride: 2 }), 'leakyRelu', alpha);
     gx = b.activation(b.conv3d(gx, { filters: deep, kernel: 2, stride: 2 }), 'leakyRelu', alpha);
-    const vec = b.globalAvgPool3d(gx);
-    const gamma = b.dense(vec, { units: deep, name: 'global_gamma' });
-    const beta = b.dense(vec, { units: deep, name: 'global_beta' });
+    let vec = b.globalAvgPool3d(gx);
+    const acq = o.acquisitionInputs ?? 0;
+    if (acq > 0) {
+      const a = b.input('acquisition', acq, 2);
+      vec = b.activation(b.dense(b.concat([vec, a]), { units: deep, name: 'global_context' }), 'leakyRelu', alpha);
+    }
+    const init = acq > 0 ? 'zeros' : 'he';
+    const gamma = b.dense(vec, { units: deep, name: 'global_gamma', init });
+    const beta = b.dense(vec, { units: deep, name: 'global_beta', init });
     x = b.film(x, gamma, beta);
   }
   for (let i = 0; i < blocks; i++) x = resBlock(b, x, deep, norm, alpha);

@@ -8,13 +8,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PannError } from '../core/errors';
-import type { ProgressCallback, Shape3, TiltSeries, Volume } from '../core/types';
+import type { EulerZYZDeg, ProgressCallback, Shape3, TiltSeries, Volume } from '../core/types';
 import type { Network, WeightMap } from '../nn/ir';
 import { OrtNetwork } from '../nn/ort-exec';
 import { runHaloTiled } from '../nn/tiling';
 import { loadTfjsWeights } from '../nn/weights-io';
 import { GLOBAL_EDGE, buildRefineNetwork, type RefineArch, type RefineNet } from './model';
 import { physicsContext } from './physics';
+import { ACQUISITION_FEATURES, acquisitionFeatures } from './acquisition';
 import { resampleToCube, resampleTrilinear, robustScale } from './volume-ops';
 
 /** A loaded refinement model. */
@@ -72,6 +73,8 @@ export interface RunNetworkOptions {
   blendVoxels?: number;
   /** ORT intra-op threads (default 2). */
   threads?: number;
+  /** GLARE with an acquisition input: the features of refine/acquisition.ts (default: geometry unknown, voxel 0.575 Å). */
+  acquisition?: Float32Array;
   onProgress?: ProgressCallback;
 }
 
@@ -91,8 +94,18 @@ export async function runRefineNetwork(
     throw new PannError('OPTION', `tileEdge ${e} must be a multiple of ${div}`, { field: 'tileEdge' });
   const glare = model.arch.kind === 'glare';
   const shapes: Record<string, number[]> = { volume: [1, e, e, e, 1] };
-  if (glare) shapes.global = [1, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1];
-  const global = glare ? { data: resampleToCube(x, shape, GLOBAL_EDGE), shape: shapes.global } : undefined;
+  const extra: Record<string, { data: Float32Array; shape: number[] }> = {};
+  if (glare) {
+    shapes.global = [1, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1];
+    extra.global = { data: resampleToCube(x, shape, GLOBAL_EDGE), shape: shapes.global };
+  }
+  if (glare && model.arch.acquisition) {
+    shapes.acquisition = [1, ACQUISITION_FEATURES];
+    const a = opts.acquisition ?? new Float32Array(ACQUISITION_FEATURES);
+    if (a.length !== ACQUISITION_FEATURES)
+      throw new PannError('SHAPE', `acquisition has ${a.length} features, the network takes ${ACQUISITION_FEATURES}`, { field: 'acquisition' });
+    extra.acquisition = { data: a, shape: shapes.acquisition };
+  }
   const session = await OrtNetwork.create(model.net, model.weights, shapes, {
     provider: 'cpu',
     threads: opts.threads ?? 2,
@@ -103,11 +116,7 @@ export async function runRefineNetwork(
       x,
       shape,
       async (tile) => {
-        const res = await session.run(
-          global
-            ? { volume: { data: tile, shape: shapes.volume }, global }
-            : { volume: { data: tile, shape: shapes.volume } },
-        );
+        const res = await session.run({ volume: { data: tile, shape: shapes.volume }, ...extra });
         return res[out].data;
       },
       {
@@ -136,6 +145,12 @@ export interface RefineVolumeOptions extends RunNetworkOptions {
    * reported through onProgress (stage 'refine', message). The volume itself does not depend on it.
    */
   tiltsForPhysics?: TiltSeries;
+  /**
+   * Tilt angles of the series (ZYZ Euler triples, degrees): GLARE's global branch uses the tilt range
+   * and step (the missing wedge). Default: those of `tiltsForPhysics`; without either GLARE runs with
+   * "geometry unknown" (trained for too, a little less accurate). Ignored by the U-Net.
+   */
+  tiltAnglesDeg?: EulerZYZDeg[];
   /**
    * The networks were trained on voxels of TRAINED_VOXEL_RANGE_A; a volume with voxels outside it is
    * resampled (trilinear) to the nearest end of the range, refined, and resampled back ('auto',
@@ -180,6 +195,7 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
       model,
       resample: 'none',
       tiltsForPhysics: undefined,
+      tiltAnglesDeg: opts.tiltAnglesDeg ?? opts.tiltsForPhysics?.anglesDeg,
     });
     const back = resampleTrilinear(refined.data, small, volume.shape, 1 / f);
     return { data: back, shape: [...volume.shape] as Shape3, voxelSizeA: v };
@@ -189,6 +205,7 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
   for (let i = 0; i < x.length; i++) x[i] = volume.data[i] / scale;
   const y = await runRefineNetwork(model, x, volume.shape, {
     ...opts,
+    acquisition: acquisitionFeatures(opts.tiltAnglesDeg ?? opts.tiltsForPhysics?.anglesDeg, volume.voxelSizeA),
     onProgress: opts.onProgress ? (ev) => opts.onProgress!({ ...ev, stage: 'refine' }) : undefined,
   });
   for (let i = 0; i < y.length; i++) if (!(y[i] > 0)) y[i] = 0;

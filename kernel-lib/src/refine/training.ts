@@ -29,6 +29,7 @@ import { SAMPLE_EDGE, makePair, sampleSpec, validationSpecs, type SampleSpec } f
 import { runRefineNetwork } from './infer';
 import { DEFAULT_ARCH, GLOBAL_EDGE, buildRefineNetwork, type RefineArch, type RefineNet } from './model';
 import { ResumableAdam } from './optimizer';
+import { ACQUISITION_FEATURES, acquisitionFeatures, mirroredAcquisition } from './acquisition';
 import { DEFAULT_PHYSICS, physicsContext, physicsGradient, type PhysicsContext, type PhysicsWeights } from './physics';
 import { cropCube, flipCube, resampleToCube, robustScale } from './volume-ops';
 
@@ -59,6 +60,8 @@ export interface TrainOptions {
   maxMinutes?: number;
   /** Patches per step (default 2). */
   batch?: number;
+  /** GLARE: fraction of patches shown with the tilt geometry hidden (features 0), so it also works without angles (default 0.1). */
+  unknownGeometryFraction?: number;
   /** Channels per level (default [16, 32, 64]) and patch edge in voxels (default 32). */
   widths?: number[];
   patchEdge?: number;
@@ -95,6 +98,8 @@ interface PreparedPair {
   x: Float32Array;
   target: Float32Array;
   global: Float32Array;
+  /** Acquisition features (tilt geometry, voxel edge) for GLARE's global branch. */
+  acquisition: Float32Array;
   physics: PhysicsContext;
   physGrad?: Float32Array;
   physStep: number;
@@ -120,7 +125,7 @@ async function preparePair(spec: SampleSpec): Promise<PreparedPair> {
   const scale = robustScale(p.reconstruction.data);
   const x = new Float32Array(p.reconstruction.data.length);
   for (let i = 0; i < x.length; i++) x[i] = p.reconstruction.data[i] / scale;
-  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), physics: physicsContext(p.tilts, p.target.data, SHAPE), physStep: -Infinity };
+  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), acquisition: acquisitionFeatures(p.tilts.anglesDeg, p.tilts.pixelSizeA), physics: physicsContext(p.tilts, p.target.data, SHAPE), physStep: -Infinity };
 }
 
 function defaultOutDir(kind: RefineNet): string {
@@ -181,7 +186,7 @@ async function validate(s: NetState, val: PreparedPair[], physics: PhysicsWeight
   let mse = 0,
     res = 0;
   for (const p of val) {
-    const y = await runRefineNetwork({ arch: s.arch, net: s.net, weights: s.trainer.weights }, p.x, SHAPE, { tileEdge: SAMPLE_EDGE });
+    const y = await runRefineNetwork({ arch: s.arch, net: s.net, weights: s.trainer.weights }, p.x, SHAPE, { tileEdge: SAMPLE_EDGE, acquisition: p.acquisition });
     let e = 0;
     for (let i = 0; i < y.length; i++) e += (y[i] - p.target[i]) ** 2;
     mse += e / y.length;
@@ -219,6 +224,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
     const e = arch.patchEdge;
     const shapes: Record<string, number[]> = { volume: [batch, e, e, e, 1] };
     if (kind === 'glare') shapes.global = [batch, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1];
+    if (kind === 'glare' && arch.acquisition) shapes.acquisition = [batch, ACQUISITION_FEATURES];
     const trainer = await OrtTrainer.create(net, initWeights(net, seed), shapes, { provider: 'cpu', threads: opts.threads ?? 2 });
     const s: NetState = { kind, arch, net, trainer, adam: new ResumableAdam(), step: 0, elapsedS: 0, history: [], validation: [], outDir: opts.outDirs?.[kind] ?? defaultOutDir(kind) };
     if (opts.resume !== false) pairsMade = Math.max(pairsMade, await tryResume(s));
@@ -244,7 +250,8 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   const n = batch * e * e * e;
   const xin = new Float32Array(n),
     tgt = new Float32Array(n),
-    gin = new Float32Array(batch * GLOBAL_EDGE ** 3);
+    gin = new Float32Array(batch * GLOBAL_EDGE ** 3),
+    ain = new Float32Array(batch * ACQUISITION_FEATURES);
   const tile = new Float32Array(e * e * e),
     gtile = new Float32Array(GLOBAL_EDGE ** 3);
   let lastCk = performance.now();
@@ -258,6 +265,9 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
     const rng = createRng(seed * 1_000_003 + step);
     const picks = Array.from({ length: batch }, () => ({ p: rng.int(poolSize), z: rng.int(SAMPLE_EDGE - e + 1), y: rng.int(SAMPLE_EDGE - e + 1), x: rng.int(SAMPLE_EDGE - e + 1), flip: rng.int(8) }));
     const lr = step < 0.7 * maxSteps ? lr0 : 0.3 * lr0;
+    // a separate stream, so the patches stay those of runs made before the acquisition input existed
+    const arng = createRng(seed * 1_000_033 + step + 7);
+    const unknownGeometry = picks.map(() => arng.uniform() < (opts.unknownGeometryFraction ?? 0.1));
     for (const s of states) {
       if (s.step > step) continue;
       const ts = performance.now();
@@ -274,10 +284,13 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
           gtile.set(pair.global);
           flipCube(gtile, GLOBAL_EDGE, q.flip);
           gin.set(gtile, b * GLOBAL_EDGE ** 3);
+          const a = mirroredAcquisition(pair.acquisition, q.flip);
+          if (unknownGeometry[b]) a.fill(0, 0, 4);
+          ain.set(a, b * ACQUISITION_FEATURES);
         }
         if (s.kind === 'glare' && physicsOn && step >= physStart) {
           if (!pair.physGrad || step - pair.physStep >= physEvery) {
-            const y = await runRefineNetwork({ arch: s.arch, net: s.net, weights: s.trainer.weights }, pair.x, SHAPE, { tileEdge: SAMPLE_EDGE, threads: opts.threads });
+            const y = await runRefineNetwork({ arch: s.arch, net: s.net, weights: s.trainer.weights }, pair.x, SHAPE, { tileEdge: SAMPLE_EDGE, threads: opts.threads, acquisition: pair.acquisition });
             pair.physGrad = physicsGradient(pair.physics, y, physics).grad;
             pair.physStep = step;
           }
@@ -289,6 +302,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
       }
       const ins: Record<string, { data: Float32Array; shape: number[] }> = { volume: { data: xin, shape: [batch, e, e, e, 1] } };
       if (s.kind === 'glare') ins.global = { data: gin, shape: [batch, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1] };
+      if (s.kind === 'glare' && s.arch.acquisition) ins.acquisition = { data: ain, shape: [batch, ACQUISITION_FEATURES] };
       const { loss, grads } = await s.trainer.lossAndGrads(ins, { [s.net.outputs[0]]: tgt });
       if (!Number.isFinite(loss)) throw new PannError('STATE', `${s.kind}: loss became ${loss} at step ${s.step}`);
       s.adam.update(s.trainer.weights, grads, lr);
