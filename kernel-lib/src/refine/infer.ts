@@ -103,7 +103,11 @@ export async function runRefineNetwork(
     shapes.acquisition = [1, ACQUISITION_FEATURES];
     const a = opts.acquisition ?? new Float32Array(ACQUISITION_FEATURES);
     if (a.length !== ACQUISITION_FEATURES)
-      throw new PannError('SHAPE', `acquisition has ${a.length} features, the network takes ${ACQUISITION_FEATURES}`, { field: 'acquisition' });
+      throw new PannError(
+        'SHAPE',
+        `acquisition has ${a.length} features, the network takes ${ACQUISITION_FEATURES}`,
+        { field: 'acquisition' },
+      );
     extra.acquisition = { data: a, shape: shapes.acquisition };
   }
   const session = await OrtNetwork.create(model.net, model.weights, shapes, {
@@ -205,7 +209,10 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
   for (let i = 0; i < x.length; i++) x[i] = volume.data[i] / scale;
   const y = await runRefineNetwork(model, x, volume.shape, {
     ...opts,
-    acquisition: acquisitionFeatures(opts.tiltAnglesDeg ?? opts.tiltsForPhysics?.anglesDeg, volume.voxelSizeA),
+    acquisition: acquisitionFeatures(
+      opts.tiltAnglesDeg ?? opts.tiltsForPhysics?.anglesDeg,
+      volume.voxelSizeA,
+    ),
     onProgress: opts.onProgress ? (ev) => opts.onProgress!({ ...ev, stage: 'refine' }) : undefined,
   });
   for (let i = 0; i < y.length; i++) if (!(y[i] > 0)) y[i] = 0;

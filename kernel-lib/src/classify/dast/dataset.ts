@@ -228,7 +228,7 @@ export async function simulateAndTrace(
   let volume = rec.volume;
   if ((s.refine ?? 'none') === 'glare') {
     t0 = performance.now();
-    volume = await refineVolume(rec.volume, { method: 'glare', model: await shippedGlare() });
+    volume = await refineVolume(rec.volume, { method: 'glare', model: await shippedGlare(), tiltAnglesDeg: tilts.anglesDeg });
     t.refine = (performance.now() - t0) / 1000;
   }
   t0 = performance.now();
