@@ -4,7 +4,7 @@
  * data generator (kernel-lib/src/refine/data.ts: seeds from TEST_SEED_BASE, one particle per
  * morphology, each simulated at total doses 1e6, 1e5, 1e4, 3e3 e⁻/Å²), plus the published low-dose
  * aSi case. Tracing uses the pipeline's rule (traceAtoms defaults → autoThreshold → selectAtoms) on
- * every volume; metrics match within 1 Å. Writes bench/results/glare.json and bench/results/glare.md.
+ * every volume (GLARE also once without the tilt angles: glare-blind); metrics match within 1 Å. Writes bench/results/glare.json and bench/results/glare.md.
  * Set PANN_DIST to run against another build of the library (default kernel-lib/dist).
  */
 const fs = require('node:fs');
@@ -21,7 +21,8 @@ const { reconstructDetailed } = req('recon/reconstruct');
 
 const RESULTS = path.join(__dirname, 'results');
 const ASI = path.join(__dirname, '..', 'test', 'fixtures', 'asi-2nm-lowdose');
-const METHODS = ['raw', 'unet', 'glare'];
+// 'glare-blind': GLARE given no tilt angles (its acquisition features say "geometry unknown")
+const METHODS = ['raw', 'unet', 'glare', 'glare-blind'];
 
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '—');
@@ -43,7 +44,8 @@ async function runMethods(recon, truth, models, tilts) {
     let peakRssMB = null;
     if (method !== 'raw') {
       const t0 = performance.now();
-      vol = await refine.refineVolume(recon, { method, model: models[method], tiltsForPhysics: tilts });
+      const net = method === 'glare-blind' ? 'glare' : method;
+      vol = await refine.refineVolume(recon, { method: net, model: models[net], ...(method === 'glare-blind' ? {} : { tiltsForPhysics: tilts }) });
       refineS = (performance.now() - t0) / 1000;
       peakRssMB = process.memoryUsage().rss / 2 ** 20;
     }
@@ -168,7 +170,7 @@ exports.main = async function main(args) {
   const md = [
     '# GLARE benchmark',
     '',
-    `Held-out test split of the GLARE data generator (seeds ${refine.TEST_SEED_BASE}+; one particle per morphology, composition/noise/tilt range drawn per particle, the same particle at every dose), reconstructed as the pipeline does (border-median background → RESIRE 20 iterations). Tracing with the pipeline's rule on the raw reconstruction (raw), the plain U-Net output (unet) and the GLARE output (glare); matched within 1 Å; RMSE over matched pairs, no global shift removed; recovery/FP are means over cases, RMSE pooled (root mean square of per-case RMSEs). Time = refinement + tracing, wall s. Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAvg, 1)}; ${machine.date}. Made by \`npm run bench -- glare${args.length ? ' ' + args.join(' ') : ''}\`.`,
+    `Held-out test split of the GLARE data generator (seeds ${refine.TEST_SEED_BASE}+; one particle per morphology, composition/noise/tilt range drawn per particle, the same particle at every dose), reconstructed as the pipeline does (border-median background → RESIRE 20 iterations). Tracing with the pipeline's rule on the raw reconstruction (raw), the plain U-Net output (unet), the GLARE output given the series' tilt angles (glare) and GLARE given no angles (glare-blind: its acquisition features say "geometry unknown"); matched within 1 Å; RMSE over matched pairs, no global shift removed; recovery/FP are means over cases, RMSE pooled (root mean square of per-case RMSEs). Time = refinement + tracing, wall s. Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAvg, 1)}; ${machine.date}. Made by \`npm run bench -- glare${args.length ? ' ' + args.join(' ') : ''}\`.`,
     '',
     `Models: GLARE ${models.glare.info.trainedSteps} steps (${Math.round(models.glare.info.trainingWallS / 60)} min), U-Net ${models.unet.info.trainedSteps} steps (${Math.round(models.unet.info.trainingWallS / 60)} min); see models/glare/MODEL_CARD.md.`,
     '',
