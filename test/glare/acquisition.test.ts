@@ -4,11 +4,14 @@
  * (checked against the projector itself), and the zero-initialised FiLM heads that make a fresh
  * GLARE start as the plain U-Net.
  */
+import * as path from 'path';
 import {
   acquisitionFeatures,
   mirroredAcquisition,
+  withoutGeometry,
   ACQUISITION_FEATURES,
 } from '../../kernel-lib/src/refine/acquisition';
+import { trainOutDirs } from '../../kernel-lib/src/refine/cli';
 import { buildRefineNetwork, DEFAULT_ARCH, type RefineArch } from '../../kernel-lib/src/refine/model';
 import { runRefineNetwork, type RefineModel } from '../../kernel-lib/src/refine/infer';
 import { initWeights } from '../../kernel-lib/src/nn/init';
@@ -119,5 +122,24 @@ describe('GLARE with acquisition input', () => {
     await expect(
       runRefineNetwork(model, new Float32Array(16 ** 3), [16, 16, 16], { acquisition: new Float32Array(3) }),
     ).rejects.toThrow(/acquisition has 3 features/);
+  });
+});
+
+describe('pann train --out', () => {
+  test('one network writes to the folder itself, both to one subfolder each (never the shipped models/)', () => {
+    expect(trainOutDirs(['glare'], '/tmp/m')).toEqual({ glare: '/tmp/m' });
+    expect(trainOutDirs(['glare', 'unet'], '/tmp/m')).toEqual({
+      glare: path.join('/tmp/m', 'glare'),
+      unet: path.join('/tmp/m', 'unet'),
+    });
+    expect(trainOutDirs(['glare', 'unet'], undefined)).toBeUndefined();
+  });
+
+  test('hiding the geometry keeps the voxel edge', () => {
+    const f = acquisitionFeatures([-70, 70].map(tilt), 0.6);
+    const h = withoutGeometry(f);
+    expect(Array.from(h.subarray(0, 4))).toEqual([0, 0, 0, 0]);
+    expect(h[4]).toBe(f[4]);
+    expect(f[0]).toBe(1); // the input is not changed
   });
 });

@@ -49,3 +49,10 @@ export function mirroredAcquisition(f: Float32Array, flipMask: number): Float32A
   }
   return out;
 }
+
+/** The same features with the tilt geometry hidden (features 0–3 zero; the voxel edge kept): what GLARE sees without angles. */
+export function withoutGeometry(f: Float32Array): Float32Array {
+  const out = f.slice();
+  out.fill(0, 0, 4);
+  return out;
+}

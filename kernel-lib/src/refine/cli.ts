@@ -3,6 +3,7 @@
  * see training.ts). Prints one line per 10 steps and per validation, optionally also to a log file.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { Command } from 'commander';
 import { trainRefiners } from './training';
 import { DEFAULT_PHYSICS, type PhysicsWeights } from './physics';
@@ -24,7 +25,7 @@ export function trainCommandBuilder(): Command {
     .option('--widths <list>', 'channels per level, comma separated', '16,32,64')
     .option('--lr <x>', 'Adam step size', '1e-3')
     .option('--seed <n>', 'data and initialisation seed', '0')
-    .option('--out <dir>', 'output folder (one network), default models/<net>')
+    .option('--out <dir>', 'output folder (with both: <dir>/glare and <dir>/unet), default models/<net>')
     .option('--threads <n>', 'ONNX Runtime threads', '2')
     .option(
       '--physics-projection <w>',
@@ -62,6 +63,18 @@ function physicsWeights(o: Record<string, string>): PhysicsWeights {
 }
 
 /**
+ * Output folders of `pann train … --out DIR`: DIR itself for one network, DIR/<net> for several —
+ * never the shipped models/ (which an ignored --out used to overwrite with `both`).
+ */
+export function trainOutDirs(
+  nets: RefineNet[],
+  out: string | undefined,
+): Partial<Record<RefineNet, string>> | undefined {
+  if (!out) return undefined;
+  return nets.length === 1 ? { [nets[0]]: out } : Object.fromEntries(nets.map((n) => [n, path.join(out, n)]));
+}
+
+/**
  * Runs `pann train` from its arguments, e.g. `['glare', '--steps=2000', '--minutes=40']`.
  * @returns the training summary
  */
@@ -96,7 +109,7 @@ export async function trainCommand(args: string[]): Promise<Awaited<ReturnType<t
     seed: o.seed ? Number(o.seed) : undefined,
     threads: o.threads ? Number(o.threads) : undefined,
     physics: physicsWeights(o),
-    outDirs: o.out && nets.length === 1 ? { [nets[0]]: o.out } : undefined,
+    outDirs: trainOutDirs(nets, o.out),
     resume: o.resume !== 'false',
     log,
     command,

@@ -13,7 +13,7 @@ import type { Network, WeightMap } from '../nn/ir';
 import { OrtNetwork } from '../nn/ort-exec';
 import { runHaloTiled } from '../nn/tiling';
 import { loadTfjsWeights } from '../nn/weights-io';
-import { GLOBAL_EDGE, buildRefineNetwork, type RefineArch, type RefineNet } from './model';
+import { GLOBAL_EDGE, buildRefineNetwork, refineInputShapes, type RefineArch, type RefineNet } from './model';
 import { physicsContext } from './physics';
 import { ACQUISITION_FEATURES, acquisitionFeatures } from './acquisition';
 import { resampleToCube, resampleTrilinear, robustScale } from './volume-ops';
@@ -92,15 +92,10 @@ export async function runRefineNetwork(
   const e = opts.tileEdge ?? Math.min(96, Math.ceil(Math.max(...shape) / div) * div);
   if (e % div !== 0)
     throw new PannError('OPTION', `tileEdge ${e} must be a multiple of ${div}`, { field: 'tileEdge' });
-  const glare = model.arch.kind === 'glare';
-  const shapes: Record<string, number[]> = { volume: [1, e, e, e, 1] };
+  const shapes = refineInputShapes(model.arch, 1, e);
   const extra: Record<string, { data: Float32Array; shape: number[] }> = {};
-  if (glare) {
-    shapes.global = [1, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1];
-    extra.global = { data: resampleToCube(x, shape, GLOBAL_EDGE), shape: shapes.global };
-  }
-  if (glare && model.arch.acquisition) {
-    shapes.acquisition = [1, ACQUISITION_FEATURES];
+  if (shapes.global) extra.global = { data: resampleToCube(x, shape, GLOBAL_EDGE), shape: shapes.global };
+  if (shapes.acquisition) {
     const a = opts.acquisition ?? new Float32Array(ACQUISITION_FEATURES);
     if (a.length !== ACQUISITION_FEATURES)
       throw new PannError(
@@ -182,6 +177,7 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
       field: 'volume',
     });
   const model = opts.model ?? (await loadRefineModel(opts.modelDir ?? defaultModelDir(method)));
+  const anglesDeg = opts.tiltAnglesDeg ?? opts.tiltsForPhysics?.anglesDeg;
   const v = volume.voxelSizeA;
   const [lo, hi] = TRAINED_VOXEL_RANGE_A;
   if ((opts.resample ?? 'auto') === 'auto' && (v < lo || v > hi)) {
@@ -199,7 +195,7 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
       model,
       resample: 'none',
       tiltsForPhysics: undefined,
-      tiltAnglesDeg: opts.tiltAnglesDeg ?? opts.tiltsForPhysics?.anglesDeg,
+      tiltAnglesDeg: anglesDeg,
     });
     const back = resampleTrilinear(refined.data, small, volume.shape, 1 / f);
     return { data: back, shape: [...volume.shape] as Shape3, voxelSizeA: v };
@@ -209,10 +205,7 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
   for (let i = 0; i < x.length; i++) x[i] = volume.data[i] / scale;
   const y = await runRefineNetwork(model, x, volume.shape, {
     ...opts,
-    acquisition: acquisitionFeatures(
-      opts.tiltAnglesDeg ?? opts.tiltsForPhysics?.anglesDeg,
-      volume.voxelSizeA,
-    ),
+    acquisition: acquisitionFeatures(anglesDeg, volume.voxelSizeA),
     onProgress: opts.onProgress ? (ev) => opts.onProgress!({ ...ev, stage: 'refine' }) : undefined,
   });
   for (let i = 0; i < y.length; i++) if (!(y[i] > 0)) y[i] = 0;

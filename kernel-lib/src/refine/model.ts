@@ -1,8 +1,9 @@
 /**
  * The two refinement networks, defined once in the IR (nn/): GLARE (residual 3D U-Net on local
  * patches + a global branch that sees the whole reconstruction downsampled to GLOBAL_EDGE³ and
- * modulates the bottleneck by FiLM, together with the acquisition geometry) and the baseline (the same residual U-Net without the global
- * branch). Both map a normalised reconstruction patch to the atomic-volume patch.
+ * modulates the bottleneck by FiLM, together with the acquisition geometry) and the baseline (the
+ * same residual U-Net without the global branch). Both map a normalised reconstruction patch to the
+ * atomic-volume patch.
  */
 import { buildResUNet3d } from '../nn/resunet';
 import type { Network } from '../nn/ir';
@@ -46,4 +47,16 @@ export function buildRefineNetwork(arch: RefineArch): Network {
     alpha: 0.1,
     name: arch.kind,
   });
+}
+
+/**
+ * Input shapes of a refinement network for `batch` cubic patches of edge `edge` voxels: `volume`,
+ * and for GLARE `global` (the whole volume at GLOBAL_EDGE³) and, with `arch.acquisition`, the
+ * `acquisition` features — the one place training and inference learn which inputs a network takes.
+ */
+export function refineInputShapes(arch: RefineArch, batch: number, edge: number): Record<string, number[]> {
+  const shapes: Record<string, number[]> = { volume: [batch, edge, edge, edge, 1] };
+  if (arch.kind === 'glare') shapes.global = [batch, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1];
+  if (arch.kind === 'glare' && arch.acquisition) shapes.acquisition = [batch, ACQUISITION_FEATURES];
+  return shapes;
 }

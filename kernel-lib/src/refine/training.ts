@@ -27,9 +27,9 @@ import { OrtTrainer } from '../nn/train';
 import { loadTfjsWeights, saveTfjsWeights } from '../nn/weights-io';
 import { SAMPLE_EDGE, makePair, sampleSpec, validationSpecs, type SampleSpec } from './data';
 import { runRefineNetwork } from './infer';
-import { DEFAULT_ARCH, GLOBAL_EDGE, buildRefineNetwork, type RefineArch, type RefineNet } from './model';
+import { DEFAULT_ARCH, GLOBAL_EDGE, buildRefineNetwork, refineInputShapes, type RefineArch, type RefineNet } from './model';
 import { ResumableAdam } from './optimizer';
-import { ACQUISITION_FEATURES, acquisitionFeatures, mirroredAcquisition } from './acquisition';
+import { ACQUISITION_FEATURES, acquisitionFeatures, mirroredAcquisition, withoutGeometry } from './acquisition';
 import { DEFAULT_PHYSICS, physicsContext, physicsGradient, type PhysicsContext, type PhysicsWeights } from './physics';
 import { cropCube, flipCube, resampleToCube, robustScale } from './volume-ops';
 
@@ -222,9 +222,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
     const arch: RefineArch = { ...DEFAULT_ARCH[kind], ...(opts.widths ? { widths: opts.widths } : {}), ...(opts.patchEdge ? { patchEdge: opts.patchEdge } : {}) };
     const net = buildRefineNetwork(arch);
     const e = arch.patchEdge;
-    const shapes: Record<string, number[]> = { volume: [batch, e, e, e, 1] };
-    if (kind === 'glare') shapes.global = [batch, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1];
-    if (kind === 'glare' && arch.acquisition) shapes.acquisition = [batch, ACQUISITION_FEATURES];
+    const shapes = refineInputShapes(arch, batch, e);
     const trainer = await OrtTrainer.create(net, initWeights(net, seed), shapes, { provider: 'cpu', threads: opts.threads ?? 2 });
     const s: NetState = { kind, arch, net, trainer, adam: new ResumableAdam(), step: 0, elapsedS: 0, history: [], validation: [], outDir: opts.outDirs?.[kind] ?? defaultOutDir(kind) };
     if (opts.resume !== false) pairsMade = Math.max(pairsMade, await tryResume(s));
@@ -285,8 +283,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
           flipCube(gtile, GLOBAL_EDGE, q.flip);
           gin.set(gtile, b * GLOBAL_EDGE ** 3);
           const a = mirroredAcquisition(pair.acquisition, q.flip);
-          if (unknownGeometry[b]) a.fill(0, 0, 4);
-          ain.set(a, b * ACQUISITION_FEATURES);
+          ain.set(unknownGeometry[b] ? withoutGeometry(a) : a, b * ACQUISITION_FEATURES);
         }
         if (s.kind === 'glare' && physicsOn && step >= physStart) {
           if (!pair.physGrad || step - pair.physStep >= physEvery) {
@@ -300,9 +297,9 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
           for (let i = 0; i < tile.length; i++) tgt[off + i] -= tile[i];
         }
       }
-      const ins: Record<string, { data: Float32Array; shape: number[] }> = { volume: { data: xin, shape: [batch, e, e, e, 1] } };
-      if (s.kind === 'glare') ins.global = { data: gin, shape: [batch, GLOBAL_EDGE, GLOBAL_EDGE, GLOBAL_EDGE, 1] };
-      if (s.kind === 'glare' && s.arch.acquisition) ins.acquisition = { data: ain, shape: [batch, ACQUISITION_FEATURES] };
+      const shapes = refineInputShapes(s.arch, batch, e);
+      const data: Record<string, Float32Array> = { volume: xin, global: gin, acquisition: ain };
+      const ins = Object.fromEntries(Object.entries(shapes).map(([k, shape]) => [k, { data: data[k], shape }]));
       const { loss, grads } = await s.trainer.lossAndGrads(ins, { [s.net.outputs[0]]: tgt });
       if (!Number.isFinite(loss)) throw new PannError('STATE', `${s.kind}: loss became ${loss} at step ${s.step}`);
       s.adam.update(s.trainer.weights, grads, lr);
