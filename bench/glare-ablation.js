@@ -25,6 +25,11 @@ function curve(file, net, maxStep = 600) {
 
 const row = (label, c, steps) => `| ${label} | ${steps.map((s) => (c.has(s) ? `${c.get(s).mse.toExponential(3)} / ${c.get(s).residual.toFixed(3)}` : '—')).join(' | ')} |`;
 
+/** One markdown section: title, a sentence, and a table of runs × steps. */
+function section(title, intro, steps, runs) {
+  return [`# ${title}`, '', intro, '', `| run | ${steps.map((s) => `step ${s}`).join(' | ')} |`, `| --- | ${steps.map(() => '---').join(' | ')} |`, ...runs.map(([label, c]) => row(label, c, steps)), ''];
+}
+
 /**
  * The global-branch start (session 3): the first GLARE (He-initialised FiLM heads, models/glare/training.log),
  * the shipped GLARE (acquisition input, zero-started heads, models/glare/training-v2.log) and the U-Net,
@@ -43,35 +48,29 @@ function globalBranchTable() {
     ['shipped GLARE continued', new Map([...curve(cont, 'glare', 2600)].filter(([s]) => s > 2000))],
     ['plain U-Net continued', new Map([...curve(cont, 'unet', 2600)].filter(([s]) => s > 2000))],
   ];
-  return [
-    '# GLARE global-branch start (validation on 3 fixed pairs, to 2,000 steps; continuation to 2,600)',
-    '',
+  return section(
+    'GLARE global-branch start (validation on 3 fixed pairs, to 2,000 steps; continuation to 2,600)',
     'Same seed, data stream and learning-rate schedule for every run (logs named in bench/glare-ablation.js). Cells: validation MSE / relative re-projection residual. The validation set is 3 pairs, so single points are noisy (note the step-500 bumps).',
-    '',
-    `| run | ${steps.map((s) => `step ${s}`).join(' | ')} |`,
-    `| --- | ${steps.map(() => '---').join(' | ')} |`,
-    ...runs.map(([label, c]) => row(label, c, steps)),
-    '',
-  ];
+    steps,
+    runs,
+  );
 }
 
 exports.main = async function main() {
   const runs = [
-    ['GLARE, λ_proj 0.1 (shipped run)', curve(path.join(__dirname, '..', 'models', 'glare', 'training.log'), 'glare')],
+    ['GLARE, λ_proj 0.1 (first GLARE run)', curve(path.join(__dirname, '..', 'models', 'glare', 'training.log'), 'glare')],
     ['GLARE, no physics terms', curve(path.join(R, 'glare-ablation', 'no-physics.log'), 'glare')],
     ['GLARE, λ_proj 1', curve(path.join(R, 'glare-ablation', 'physics-x10.log'), 'glare')],
-    ['plain U-Net (shipped run)', curve(path.join(__dirname, '..', 'models', 'glare', 'training.log'), 'unet')],
+    ['plain U-Net (shipped, same run)', curve(path.join(__dirname, '..', 'models', 'glare', 'training.log'), 'unet')],
   ];
   const steps = [100, 200, 300, 400, 500, 600];
   const md = [
-    '# GLARE physics-term ablation (validation on 3 fixed pairs, first 600 steps)',
-    '',
-    'Made by `npm run bench -- glare-ablation` from the training logs named in bench/glare-ablation.js. Cells: validation MSE / relative re-projection residual.',
-    '',
-    `| run | ${steps.map((s) => `step ${s}`).join(' | ')} |`,
-    `| --- | ${steps.map(() => '---').join(' | ')} |`,
-    ...runs.map(([label, c]) => row(label, c, steps)),
-    '',
+    ...section(
+      'GLARE physics-term ablation (validation on 3 fixed pairs, first 600 steps)',
+      'Made by `npm run bench -- glare-ablation` from the training logs named in bench/glare-ablation.js. Cells: validation MSE / relative re-projection residual.',
+      steps,
+      runs,
+    ),
     ...globalBranchTable(),
   ].join('\n');
   fs.writeFileSync(path.join(R, 'glare-ablation.md'), md);
