@@ -15,8 +15,8 @@ import { runHaloTiled } from '../nn/tiling';
 import { loadTfjsWeights } from '../nn/weights-io';
 import { GLOBAL_EDGE, buildRefineNetwork, refineInputShapes, type RefineArch, type RefineNet } from './model';
 import { physicsContext } from './physics';
-import { ACQUISITION_FEATURES, acquisitionFeatures } from './acquisition';
-import { resampleToCube, resampleTrilinear, robustScale } from './volume-ops';
+import { ACQUISITION_FEATURES, acquisitionFeatures, mirroredAcquisition } from './acquisition';
+import { flipVolume, resampleAreaAverage, resampleToCube, resampleTrilinear, robustScale } from './volume-ops';
 
 /** A loaded refinement model. */
 export interface RefineModel {
@@ -75,6 +75,12 @@ export interface RunNetworkOptions {
   threads?: number;
   /** GLARE with an acquisition input: the features of refine/acquisition.ts (default: geometry unknown, voxel 0.575 Å). */
   acquisition?: Float32Array;
+  /**
+   * Test-time augmentation: run the network on the 8 mirror images of the volume (flips of z, y, x;
+   * the tilt range mirrored to match, refine/acquisition.ts) and average the 8 outputs mapped back.
+   * 8× the time; default false.
+   */
+  flipEnsemble?: boolean;
   onProgress?: ProgressCallback;
 }
 
@@ -93,38 +99,50 @@ export async function runRefineNetwork(
   if (e % div !== 0)
     throw new PannError('OPTION', `tileEdge ${e} must be a multiple of ${div}`, { field: 'tileEdge' });
   const shapes = refineInputShapes(model.arch, 1, e);
-  const extra: Record<string, { data: Float32Array; shape: number[] }> = {};
-  if (shapes.global) extra.global = { data: resampleToCube(x, shape, GLOBAL_EDGE), shape: shapes.global };
-  if (shapes.acquisition) {
-    const a = opts.acquisition ?? new Float32Array(ACQUISITION_FEATURES);
-    if (a.length !== ACQUISITION_FEATURES)
-      throw new PannError(
-        'SHAPE',
-        `acquisition has ${a.length} features, the network takes ${ACQUISITION_FEATURES}`,
-        { field: 'acquisition' },
-      );
-    extra.acquisition = { data: a, shape: shapes.acquisition };
-  }
+  const acquisition = opts.acquisition ?? new Float32Array(ACQUISITION_FEATURES);
+  if (shapes.acquisition && acquisition.length !== ACQUISITION_FEATURES)
+    throw new PannError(
+      'SHAPE',
+      `acquisition has ${acquisition.length} features, the network takes ${ACQUISITION_FEATURES}`,
+      { field: 'acquisition' },
+    );
+  const masks = opts.flipEnsemble ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
   const session = await OrtNetwork.create(model.net, model.weights, shapes, {
     provider: 'cpu',
     threads: opts.threads ?? 2,
   });
   try {
     const out = model.net.outputs[0];
-    return await runHaloTiled(
-      x,
-      shape,
-      async (tile) => {
-        const res = await session.run({ volume: { data: tile, shape: shapes.volume }, ...extra });
-        return res[out].data;
-      },
-      {
-        tileEdge: e,
-        haloVoxels: opts.haloVoxels ?? Math.min(16, e / 4),
-        blendVoxels: opts.blendVoxels ?? 4,
-        onProgress: opts.onProgress,
-      },
-    );
+    const sum = new Float32Array(x.length);
+    for (const [m, mask] of masks.entries()) {
+      // every flip is an involution: flip the input, run, flip the output back
+      const xm = x.slice();
+      flipVolume(xm, shape, mask);
+      const extra: Record<string, { data: Float32Array; shape: number[] }> = {};
+      if (shapes.global) extra.global = { data: resampleToCube(xm, shape, GLOBAL_EDGE), shape: shapes.global };
+      if (shapes.acquisition)
+        extra.acquisition = { data: mirroredAcquisition(acquisition, mask), shape: shapes.acquisition };
+      const ym = await runHaloTiled(
+        xm,
+        shape,
+        async (tile) => {
+          const res = await session.run({ volume: { data: tile, shape: shapes.volume }, ...extra });
+          return res[out].data;
+        },
+        {
+          tileEdge: e,
+          haloVoxels: opts.haloVoxels ?? Math.min(16, e / 4),
+          blendVoxels: opts.blendVoxels ?? 4,
+          onProgress: opts.onProgress
+            ? (ev) => opts.onProgress!({ ...ev, done: m * ev.total + ev.done, total: masks.length * ev.total })
+            : undefined,
+        },
+      );
+      flipVolume(ym, shape, mask);
+      for (let i = 0; i < sum.length; i++) sum[i] += ym[i];
+    }
+    if (masks.length > 1) for (let i = 0; i < sum.length; i++) sum[i] /= masks.length;
+    return sum;
   } finally {
     await session.release();
   }
@@ -186,7 +204,8 @@ export async function refineVolume(volume: Volume, opts: RefineVolumeOptions = {
     const f = target / v;
     const small = volume.shape.map((n) => Math.max(1, Math.floor((n - 1) / f) + 1)) as Shape3;
     const coarse: Volume = {
-      data: resampleTrilinear(volume.data, volume.shape, small, f),
+      // down-sampling averages the input voxels (point sampling would keep 1 in f³ and their noise)
+      data: (f > 1 ? resampleAreaAverage : resampleTrilinear)(volume.data, volume.shape, small, f),
       shape: small,
       voxelSizeA: target,
     };

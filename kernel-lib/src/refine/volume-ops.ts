@@ -46,16 +46,22 @@ export function cropCube(
 
 /** Flips a cube of edge `e` in place along z, y and/or x (bit 4, 2, 1 of `mask`). */
 export function flipCube(v: Float32Array, e: number, mask: number): void {
+  flipVolume(v, [e, e, e], mask);
+}
+
+/** Flips a C-order volume of `shape` in place along z, y and/or x (bit 4, 2, 1 of `mask`); an involution. */
+export function flipVolume(v: Float32Array, shape: Shape3, mask: number): void {
   if (!mask) return;
+  const [nz, ny, nx] = shape;
   const tmp = v.slice();
-  for (let k = 0; k < e; k++) {
-    const ks = mask & 4 ? e - 1 - k : k;
-    for (let j = 0; j < e; j++) {
-      const js = mask & 2 ? e - 1 - j : j;
-      const drow = (k * e + j) * e;
-      const srow = (ks * e + js) * e;
-      if (mask & 1) for (let i = 0; i < e; i++) v[drow + i] = tmp[srow + e - 1 - i];
-      else for (let i = 0; i < e; i++) v[drow + i] = tmp[srow + i];
+  for (let k = 0; k < nz; k++) {
+    const ks = mask & 4 ? nz - 1 - k : k;
+    for (let j = 0; j < ny; j++) {
+      const js = mask & 2 ? ny - 1 - j : j;
+      const drow = (k * ny + j) * nx;
+      const srow = (ks * ny + js) * nx;
+      if (mask & 1) for (let i = 0; i < nx; i++) v[drow + i] = tmp[srow + nx - 1 - i];
+      else for (let i = 0; i < nx; i++) v[drow + i] = tmp[srow + i];
     }
   }
 }
@@ -154,4 +160,70 @@ export function resampleTrilinear(
     }
   }
   return out;
+}
+
+/** Per output index along one axis: the source voxels whose cells overlap the output cell, and the overlap weights (normalised). */
+function areaWeights(n: number, m: number, factor: number): { j0: Int32Array; w: Float32Array[] } {
+  const j0 = new Int32Array(m);
+  const w: Float32Array[] = [];
+  for (let o = 0; o < m; o++) {
+    // output cell [o·f − f/2, o·f + f/2] in source voxel-centre coordinates, clipped to the volume
+    const lo = Math.max(-0.5, o * factor - factor / 2);
+    const hi = Math.min(n - 0.5, o * factor + factor / 2);
+    const a = Math.max(0, Math.min(n - 1, Math.round(lo)));
+    const b = Math.max(a, Math.min(n - 1, Math.round(hi)));
+    const ws = new Float32Array(b - a + 1);
+    let sum = 0;
+    for (let j = a; j <= b; j++) sum += ws[j - a] = Math.max(0, Math.min(hi, j + 0.5) - Math.max(lo, j - 0.5));
+    if (sum > 0) for (let t = 0; t < ws.length; t++) ws[t] /= sum;
+    else ws[0] = 1; // an output cell past the volume's end takes the last voxel
+    j0[o] = a;
+    w.push(ws);
+  }
+  return { j0, w };
+}
+
+/**
+ * Area-average down-sampling onto the grid of resampleTrilinear (output voxel (k, j, i) centred at
+ * (k, j, i) · factor in input voxels): each output voxel is the overlap-weighted mean of the input
+ * voxels its cell of edge `factor` covers. Unlike point sampling it averages the noise of all input
+ * voxels (no aliasing), which is what a coarser grid should see.
+ * @param factor output voxel edge / input voxel edge (> 1 for down-sampling)
+ */
+export function resampleAreaAverage(
+  src: Float32Array,
+  shape: Shape3,
+  outShape: Shape3,
+  factor: number,
+): Float32Array {
+  let cur = src;
+  let curShape: number[] = [...shape];
+  // separable: x, then y, then z
+  for (const axis of [2, 1, 0]) {
+    const n = curShape[axis];
+    const m = outShape[axis];
+    const { j0, w } = areaWeights(n, m, factor);
+    const nextShape = [...curShape];
+    nextShape[axis] = m;
+    const next = new Float32Array(nextShape[0] * nextShape[1] * nextShape[2]);
+    const stride = axis === 2 ? 1 : axis === 1 ? curShape[2] : curShape[1] * curShape[2];
+    const outStride = axis === 2 ? 1 : axis === 1 ? nextShape[2] : nextShape[1] * nextShape[2];
+    const outer = axis === 0 ? 1 : axis === 1 ? curShape[0] : curShape[0] * curShape[1];
+    const inner = stride;
+    for (let a = 0; a < outer; a++) {
+      const base = a * n * stride;
+      const obase = a * m * outStride;
+      for (let o = 0; o < m; o++) {
+        const ws = w[o];
+        for (let b = 0; b < inner; b++) {
+          let s = 0;
+          for (let t = 0; t < ws.length; t++) s += ws[t] * cur[base + (j0[o] + t) * stride + b];
+          next[obase + o * outStride + b] = s;
+        }
+      }
+    }
+    cur = next;
+    curShape = nextShape;
+  }
+  return cur;
 }
