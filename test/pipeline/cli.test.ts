@@ -67,6 +67,38 @@ describe('pann CLI', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
+  it('--refine glare writes the refined volume; --refine-flips averages the 8 mirror images', () => {
+    const sim = pann('simulate', '--preset', 'pt-highdose', '--total-dose', '1e4', '--seed', '2', '--out', path.join(dir, 'sim-r'));
+    expect(sim.status).toBe(0);
+    const px = String(JSON.parse(sim.stdout).pixelSizeA);
+    const run = (out: string, ...extra: string[]) =>
+      pann('run', '--tilts', path.join(dir, 'sim-r/tilts.npy'), '--angles', path.join(dir, 'sim-r/angles.npy'), '--pixel-size', px,
+        '--species', 'Pt', '--iterations', '10', '--refine', 'glare', '--out', path.join(dir, out), ...extra);
+    const plain = run('run-glare');
+    expect(plain.stderr).toBe('');
+    expect(plain.status).toBe(0);
+    const flips = run('run-glare-flips', '--refine-flips');
+    expect(flips.status).toBe(0);
+    const vols = ['run-glare', 'run-glare-flips'].map((d) => {
+      const summary = JSON.parse(fs.readFileSync(path.join(dir, d, 'summary.json'), 'utf8'));
+      expect(summary.outputs.refined).toBe(path.join(dir, d, 'refined.mrc'));
+      expect(summary.stageTimesS.refine).toBeGreaterThan(0);
+      const v = readVolume(summary.outputs.refined);
+      expect(v.shape).toEqual([64, 64, 64]);
+      expect(v.data.reduce((m, x) => Math.min(m, x), Infinity)).toBeGreaterThanOrEqual(0);
+      return { summary, v };
+    });
+    expect(vols[1].summary.options.refineFlips).toBe(true);
+    const [a, b] = [vols[0].v.data, vols[1].v.data];
+    const peak = a.reduce((m, x) => Math.max(m, x), 0);
+    expect(peak).toBeGreaterThan(0.5); // atomic-volume units: ≈ 1 per Pt atom
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    expect(diff).toBeGreaterThan(1e-3 * peak);
+    // without --refine no refined.mrc is written (the reconstruction is what was traced)
+    expect(fs.existsSync(path.join(dir, 'run/refined.mrc'))).toBe(false);
+  });
+
   it('refuses a missing required option with a message naming it', () => {
     const r = pann('run', '--tilts', 'a.npy', '--angles', 'b.txt', '--out', dir);
     expect(r.status).toBe(2);

@@ -67,7 +67,7 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('all stages end to end on a measured tilt series; writes atoms.xyz, atoms.csv, reconstruction.mrc, summary.json')
+    .description('all stages end to end on a measured tilt series; writes atoms.xyz, atoms.csv, reconstruction.mrc, refined.mrc (with --refine), summary.json')
     .option('--tilts <file>', 'tilt series (.mrc, .npy, .tif, .mat) [nAngles, ny, nx]; see docs/formats.md')
     .option('--tilts-var <name>', 'variable name in a .mat tilt-series file')
     .option('--angles <file>', 'angles: one tilt (°) per line, or ZYZ Euler triples (°); .txt/.csv/.npy/.mat')
@@ -82,6 +82,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--method <method>', 'reconstruction algorithm').choices(['resire', 'sirt', 'wbp']))
     .option('--iterations <n>', 'reconstruction iterations', num)
     .option('--refine-model <dir>', 'folder of refinement weights (default: the shipped models/glare or models/unet)')
+    .option('--refine-flips', 'average the refinement over the 8 mirror images of the volume (8x the refinement time)')
     .option('--min-separation <A>', 'minimum distance between atoms, Å', num)
     .option('--threshold <value>', "peak threshold (volume units) or 'auto'")
     .option('--composition <list>', 'DAST: known composition to rebalance predictions, e.g. Fe:1,Pt:1', parseComposition)
@@ -93,7 +94,7 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => {
       const flags: RunFilesOptions = {
         tilts: o.tilts, tiltsVar: o.tiltsVar, angles: o.angles, anglesVar: o.anglesVar, pixelSizeA: o.pixelSize, out: o.out,
-        species: o.species, composition: o.composition, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
+        species: o.species, composition: o.composition, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, refineFlips: o.refineFlips, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
         reconstruction: o.method || o.iterations ? { method: o.method, iterations: o.iterations } : undefined,
         trace: o.minSeparation || o.threshold ? { minSeparationA: o.minSeparation, threshold: o.threshold === undefined || o.threshold === 'auto' ? o.threshold : num(o.threshold) } : undefined,
       };

@@ -1,6 +1,7 @@
 /**
  * `pann run` on files: read the tilt series and angles, run the pipeline, write atoms.xyz, atoms.csv,
- * reconstruction.mrc and summary.json (schema/summary.schema.json) into the output folder.
+ * reconstruction.mrc, refined.mrc (with --refine glare|unet) and summary.json (schema/summary.schema.json)
+ * into the output folder.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -75,16 +76,20 @@ export async function runOnFiles(opts: RunFilesOptions, onProgress?: PipelineOpt
   const truthRaw = opts.truth ? readAtomicModel(opts.truth, { speciesByType }) : undefined;
   const result = await runPipeline(tilts, { ...opts, onProgress });
   fs.mkdirSync(opts.out, { recursive: true });
-  const outputs = {
+  const refined = (opts.refine ?? 'none') !== 'none';
+  const outputs: Record<string, string> = {
     atomsXyz: path.join(opts.out, 'atoms.xyz'),
     atomsCsv: path.join(opts.out, 'atoms.csv'),
     reconstruction: path.join(opts.out, 'reconstruction.mrc'),
+    // the volume the atoms were traced in, when a network refined the reconstruction
+    ...(refined ? { refined: path.join(opts.out, 'refined.mrc') } : {}),
     summary: path.join(opts.out, 'summary.json'),
   };
   await timer.time('write', () => {
     writeAtomicModel(outputs.atomsXyz, result.atoms);
     writeAtomicModel(outputs.atomsCsv, result.atoms);
     writeVolume(outputs.reconstruction, result.reconstruction);
+    if (refined) writeVolume(outputs.refined, result.refined);
   });
   const stageTimesS = { ...timer.stageTimesS, ...result.stageTimesS };
   const summary: Summary = {
