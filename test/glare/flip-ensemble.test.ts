@@ -12,7 +12,8 @@ import type { EulerZYZDeg, Shape3 } from '../../kernel-lib/src/core/types';
 
 jest.setTimeout(120_000);
 
-const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const maxAbsDiff = (a: Float32Array, b: Float32Array) =>
+  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 test('flipVolume mirrors each axis of a non-cubic volume and is an involution', () => {
