@@ -113,10 +113,11 @@ export async function runRefineNetwork(
   });
   try {
     const out = model.net.outputs[0];
-    const sum = new Float32Array(x.length);
+    // one pass: the output itself; an ensemble: the running sum (no extra copies of a large volume otherwise)
+    let sum: Float32Array | undefined;
     for (const [m, mask] of masks.entries()) {
       // every flip is an involution: flip the input, run, flip the output back
-      const xm = x.slice();
+      const xm = mask ? x.slice() : x;
       flipVolume(xm, shape, mask);
       const extra: Record<string, { data: Float32Array; shape: number[] }> = {};
       if (shapes.global) extra.global = { data: resampleToCube(xm, shape, GLOBAL_EDGE), shape: shapes.global };
@@ -139,10 +140,11 @@ export async function runRefineNetwork(
         },
       );
       flipVolume(ym, shape, mask);
-      for (let i = 0; i < sum.length; i++) sum[i] += ym[i];
+      if (!sum) sum = ym;
+      else for (let i = 0; i < sum.length; i++) sum[i] += ym[i];
     }
-    if (masks.length > 1) for (let i = 0; i < sum.length; i++) sum[i] /= masks.length;
-    return sum;
+    if (masks.length > 1) for (let i = 0; i < sum!.length; i++) sum![i] /= masks.length;
+    return sum!;
   } finally {
     await session.release();
   }
