@@ -46,6 +46,7 @@ test('02-low-dose-workshop (quick): more dose helps, the wedge hurts, Pd/Pt is h
   expect(pct(byLabel['PdPt, DAST']['species acc.'])).toBeGreaterThan(0.5);
   expect(pct(byLabel.GLARE.recovery)).toBeGreaterThan(0);
   expect(byLabel['plain U-Net']).toBeDefined();
+  expect(pct(byLabel['GLARE, mean of 8 mirror images'].recovery)).toBeGreaterThan(0);
   expect(stdout(nb)).toMatch(/threshold .*: \d+ atoms, recovery/);
   expect(outputsOf(nb, WIDGET).length).toBeGreaterThanOrEqual(7);
 });
