@@ -11,8 +11,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const DIST = process.env.PANN_DIST || path.join(__dirname, '..', 'kernel-lib', 'dist');
-const req = (m) => require(path.join(DIST, m));
+const { req, pct, fmt, numberArg, loadNets } = require('./_refine-bench');
 const refine = req('refine');
 const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
 const { evaluate } = req('metrics');
@@ -24,8 +23,6 @@ const METHODS = ['raw', 'unet', 'unet+flips', 'glare', 'glare+flips'];
 // validation seeds past the 3 that training monitors (the same particles as glare-threshold)
 const FIRST_SEED = refine.VALIDATION_SEED_BASE + 10;
 
-const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '—');
-const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 
 async function traceAndScore(volume, truth) {
   const tr = await traceAtoms(volume, {});
@@ -34,9 +31,8 @@ async function traceAndScore(volume, truth) {
 }
 
 exports.main = async function main(args) {
-  const i = args.indexOf('--particles');
-  const nParticles = i >= 0 ? Number(args[i + 1]) : 8;
-  const models = Object.fromEntries(await Promise.all(NETS.map(async (n) => [n, await refine.loadRefineModel(refine.defaultModelDir(n))])));
+  const nParticles = numberArg(args, '--particles', 8);
+  const models = await loadNets(refine, NETS);
   const rows = [];
   const seconds = Object.fromEntries(METHODS.map((m) => [m, 0]));
   for (let p = 0; p < nParticles; p++) {

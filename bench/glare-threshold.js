@@ -16,8 +16,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const DIST = process.env.PANN_DIST || path.join(__dirname, '..', 'kernel-lib', 'dist');
-const req = (m) => require(path.join(DIST, m));
+const { req, pct, fmt, numberArg, loadNets } = require('./_refine-bench');
 const refine = req('refine');
 const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
 const { evaluate } = req('metrics');
@@ -30,8 +29,6 @@ const RULES = ['auto', ...FRACTIONS.map((f) => `f=${f}`)];
 // validation seeds past the 3 that training monitors
 const FIRST_SEED = refine.VALIDATION_SEED_BASE + 10;
 
-const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '—');
-const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 
 function score(atoms, truth) {
   const m = evaluate(atoms, truth);
@@ -39,9 +36,8 @@ function score(atoms, truth) {
 }
 
 exports.main = async function main(args) {
-  const i = args.indexOf('--particles');
-  const nParticles = i >= 0 ? Number(args[i + 1]) : 10;
-  const models = Object.fromEntries(await Promise.all(NETS.map(async (n) => [n, await refine.loadRefineModel(refine.defaultModelDir(n))])));
+  const nParticles = numberArg(args, '--particles', 10);
+  const models = await loadNets(refine, NETS);
   const rows = [];
   for (let p = 0; p < nParticles; p++) {
     for (const dose of DOSES) {

@@ -12,8 +12,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const DIST = process.env.PANN_DIST || path.join(__dirname, '..', 'kernel-lib', 'dist');
-const req = (m) => require(path.join(DIST, m));
+const { req, pct, fmt, loadNets } = require('./_refine-bench');
 const refine = req('refine');
 const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
 const { evaluate } = req('metrics');
@@ -34,8 +33,6 @@ const REFINERS = {
 };
 const METHODS = Object.keys(REFINERS);
 
-const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
-const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '—');
 
 async function traceAndScore(volume, truth) {
   const t0 = performance.now();
@@ -97,7 +94,7 @@ function table(groups, key, label) {
 }
 
 async function asiCase(models, tag, dose) {
-  const pann = require(DIST);
+  const pann = req('index');
   const tilts0 = pann.loadTiltSeries({ tilts: path.join(ASI, `aSi_2nmFosCetr_Dose${tag}_cov35pm_ForBM3D.mat`), angles: path.join(ASI, 'Si_Angle.mat'), pixelSizeA: 0.195 });
   const truth0 = pann.readAtomicModel(path.join(ASI, 'aSi_208atoms_GT.txt'), { speciesByType: { 1: 'Si' } });
   const tilts = subtractBackground(tilts0).tilts;
@@ -139,7 +136,7 @@ exports.main = async function main(args) {
   const doses = quick ? [1e5, 1e4] : refine.TEST_DOSES;
   const morphologies = morph ? morph.split(',') : quick ? ['cuboctahedron', 'amorphous'] : undefined;
   const specs = refine.testSpecs(doses, perCell, morphologies);
-  const models = { glare: await refine.loadRefineModel(refine.defaultModelDir('glare')), unet: await refine.loadRefineModel(refine.defaultModelDir('unet')) };
+  const models = await loadNets(refine, ['glare', 'unet']);
   const rows = [];
   for (const spec of specs) {
     const t0 = performance.now();
