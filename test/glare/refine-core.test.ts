@@ -141,6 +141,46 @@ describe('physics terms', () => {
     // the fitted scale recovers the factor 3, so the truth is consistent
     expect(physicsGradient(ctx, truth, { projection: 1, positivity: 0 }).relResidual).toBeLessThan(1e-6);
   });
+  test('contrast power 2: gradient of the projection of max(V, 0)² matches finite differences, and the truth stays consistent', () => {
+    const shape: Shape3 = [12, 12, 12];
+    const angles = [-60, -20, 20, 60].map((t) => [0, t, 0] as [number, number, number]);
+    // a positive "atomic" truth; the measurement sees it squared (HAADF ∝ Z^1.7 = height²)
+    const truth = noiseVolume(shape, 5).map((x) => Math.abs(x));
+    const P = new Projector(shape, angles, [12, 12]);
+    const b = P.forward(truth.map((x) => x * x));
+    for (let i = 0; i < b.length; i++) b[i] *= 3;
+    const tilts: TiltSeries = { data: b, shape: [4, 12, 12], pixelSizeA: 0.5, anglesDeg: angles };
+    const w = { projection: 0.7, positivity: 0.3, contrastPower: 2 };
+    const ctx = physicsContext(tilts, truth, shape, 2);
+    const rng = createRng(7);
+    const v = new Float32Array(truth.length).map(() => rng.normal());
+    const L = (vol: Float32Array): number => {
+      const r = P.forward(vol.map((x) => (x > 0 ? x * x : 0)));
+      let s = 0;
+      for (let i = 0; i < r.length; i++) s += (r[i] - ctx.scaledTilts[i]) ** 2;
+      let neg = 0;
+      for (const x of vol) if (x < 0) neg += x * x;
+      return (w.projection / (2 * 4 * 12)) * s + (w.positivity / 2) * neg;
+    };
+    const { grad } = physicsGradient(ctx, v, w);
+    // voxels away from the kink at 0 (finite differences straddling it are not the derivative)
+    const idxs = [0, 100, 777, 1500, 1600].filter((i) => Math.abs(v[i]) > 0.05);
+    expect(idxs.length).toBeGreaterThan(2);
+    for (const idx of idxs) {
+      const h = 1e-2;
+      const vp = v.slice(),
+        vm = v.slice();
+      vp[idx] += h;
+      vm[idx] -= h;
+      const fd = (L(vp) - L(vm)) / (2 * h);
+      expect(Math.abs(fd - grad[idx])).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
+    }
+    expect(physicsGradient(ctx, truth, w).relResidual).toBeLessThan(1e-6);
+    // projected linearly (p = 1) the same truth is NOT consistent with squared-contrast counts
+    expect(physicsGradient(physicsContext(tilts, truth, shape, 1), truth, { projection: 1, positivity: 0 }).relResidual).toBeGreaterThan(1e-3);
+    // settings that disagree with the fitted context are refused
+    expect(() => physicsGradient(ctx, truth, { projection: 1, positivity: 0 })).toThrow(/contrastPower/);
+  });
 });
 
 describe('data generator', () => {

@@ -33,6 +33,11 @@ export function trainCommandBuilder(): Command {
       '0.1',
     )
     .option('--physics-positivity <w>', 'GLARE: weight of the positivity term (0 turns it off)', '0.5')
+    .option(
+      '--physics-contrast-power <p>',
+      'GLARE: project max(V, 0)^p in the consistency term (2 matches HAADF Z^1.7 counts to the target heights (Z/Zmax)^0.85)',
+      '1',
+    )
     .option('--no-resume', 'start from scratch even when a checkpoint exists')
     .option('--log <file>', 'also append log lines to this file')
     .action(async (netArg: string, o: Record<string, string | boolean | undefined>) => {
@@ -44,17 +49,19 @@ export function trainCommandBuilder(): Command {
     });
 }
 
-/** The GLARE physics weights from `--physics-projection` / `--physics-positivity` (defaults where absent). */
+/** The GLARE physics settings from `--physics-projection` / `--physics-positivity` / `--physics-contrast-power` (defaults where absent). */
 function physicsWeights(o: Record<string, string>): PhysicsWeights {
   const w = { ...DEFAULT_PHYSICS };
   for (const [flag, key] of [
     ['physics-projection', 'projection'],
     ['physics-positivity', 'positivity'],
+    ['physics-contrast-power', 'contrastPower'],
   ] as const) {
     if (o[flag] === undefined) continue;
     const v = Number(o[flag]);
-    if (!(v >= 0))
-      throw new PannError('OPTION', `pann train: --${flag} must be a number ≥ 0, got '${o[flag]}'`, {
+    const ok = key === 'contrastPower' ? v > 0 : v >= 0;
+    if (!ok)
+      throw new PannError('OPTION', `pann train: --${flag} must be a number ${key === 'contrastPower' ? '> 0' : '≥ 0'}, got '${o[flag]}'`, {
         field: flag,
       });
     w[key] = v;

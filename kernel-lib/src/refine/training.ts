@@ -120,12 +120,12 @@ interface NetState {
 
 const SHAPE: Shape3 = [SAMPLE_EDGE, SAMPLE_EDGE, SAMPLE_EDGE];
 
-async function preparePair(spec: SampleSpec): Promise<PreparedPair> {
+async function preparePair(spec: SampleSpec, contrastPower: number): Promise<PreparedPair> {
   const p = await makePair(spec);
   const scale = robustScale(p.reconstruction.data);
   const x = new Float32Array(p.reconstruction.data.length);
   for (let i = 0; i < x.length; i++) x[i] = p.reconstruction.data[i] / scale;
-  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), acquisition: acquisitionFeatures(p.tilts.anglesDeg, p.tilts.pixelSizeA), physics: physicsContext(p.tilts, p.target.data, SHAPE), physStep: -Infinity };
+  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), acquisition: acquisitionFeatures(p.tilts.anglesDeg, p.tilts.pixelSizeA), physics: physicsContext(p.tilts, p.target.data, SHAPE, contrastPower), physStep: -Infinity };
 }
 
 function defaultOutDir(kind: RefineNet): string {
@@ -209,6 +209,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   const physEvery = opts.physicsEverySteps ?? 6;
   const physStart = Math.round((opts.physicsWarmupFraction ?? 0.1) * maxSteps);
   const physics = opts.physics ?? DEFAULT_PHYSICS;
+  const contrastPower = physics.contrastPower ?? 1;
   // with both weights 0 (the no-physics ablation) skip the whole-volume forward passes too
   const physicsOn = physics.projection > 0 || physics.positivity > 0;
   const lr0 = opts.learningRate ?? 1e-3;
@@ -233,14 +234,14 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   if (states.some((s) => s.arch.patchEdge !== e)) throw new PannError('OPTION', 'networks trained together need the same patch edge', { field: 'patchEdge' });
 
   const val: PreparedPair[] = [];
-  for (const spec of validationSpecs(opts.validationSamples ?? 3)) val.push(await preparePair(spec));
+  for (const spec of validationSpecs(opts.validationSamples ?? 3)) val.push(await preparePair(spec, contrastPower));
   // the pool: on resume re-make the last pairs of the stream
   const pool: PreparedPair[] = [];
   const first = Math.max(0, pairsMade - poolSize);
   for (let k = 0; k < poolSize; k++) {
     const idx = pairsMade >= poolSize ? first + k : k;
     if (seed * 100_000 + idx >= 1_000_000) throw new PannError('OPTION', 'training seed range exhausted (seed × 1e5 + pair index must stay below the validation seeds)', { field: 'seed' });
-    pool.push(await preparePair(sampleSpec(seed * 100_000 + idx)));
+    pool.push(await preparePair(sampleSpec(seed * 100_000 + idx), contrastPower));
   }
   pairsMade = Math.max(pairsMade, poolSize);
   log(`data: pool of ${poolSize} pairs and ${val.length} validation pairs ready after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -257,7 +258,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   const lastLoss: Record<string, number> = {};
   while (step < Math.min(maxSteps, opts.stopAtStep ?? Infinity) && performance.now() < deadline) {
     if (step > 0 && step % refreshEvery === 0) {
-      pool[(step / refreshEvery) % poolSize] = await preparePair(sampleSpec(seed * 100_000 + pairsMade));
+      pool[(step / refreshEvery) % poolSize] = await preparePair(sampleSpec(seed * 100_000 + pairsMade), contrastPower);
       pairsMade++;
     }
     const rng = createRng(seed * 1_000_003 + step);
