@@ -7,6 +7,7 @@ import { initWeights } from '../../kernel-lib/src/nn/init';
 import { buildRefineNetwork, DEFAULT_ARCH, type RefineArch } from '../../kernel-lib/src/refine/model';
 import { refineVolume, type RefineModel } from '../../kernel-lib/src/refine/infer';
 import { physicsContext, physicsGradient } from '../../kernel-lib/src/refine/physics';
+import { addLightAtomGradient, lightAtomMap } from '../../kernel-lib/src/refine/light-atoms';
 import {
   sampleSpec,
   testSpecs,
@@ -180,6 +181,32 @@ describe('physics terms', () => {
     expect(physicsGradient(physicsContext(tilts, truth, shape, 1), truth, { projection: 1, positivity: 0 }).relResidual).toBeGreaterThan(1e-3);
     // settings that disagree with the fitted context are refused
     expect(() => physicsGradient(ctx, truth, { projection: 1, positivity: 0 })).toThrow(/contrastPower/);
+  });
+});
+
+describe('light-atom weighting', () => {
+  const shape: Shape3 = [16, 16, 16];
+  const model = (species: string[]) => ({ species, positionsA: new Float32Array([2, 2, 2, 5, 5, 5]) }); // voxels (4,4,4), (10,10,10) at 0.5 Å
+
+  test('peaks on the lighter species only; none for one species', () => {
+    expect(lightAtomMap(model(['Pt', 'Pt']), shape, 0.5)).toBeUndefined();
+    const m = lightAtomMap(model(['Fe', 'Pt']), shape, 0.5)!;
+    const at = (i: number) => m[(i * 16 + i) * 16 + i];
+    expect(at(4)).toBeCloseTo(1, 5); // Fe
+    expect(at(10)).toBeCloseTo(0, 5); // Pt
+  });
+
+  test('a target shifted by the added gradient gives the MSE gradient of the weighted loss', () => {
+    const light = lightAtomMap(model(['Fe', 'Pt']), shape, 0.5)!;
+    const rng = createRng(3);
+    const y = new Float32Array(light.length).map(() => rng.normal());
+    const t = new Float32Array(light.length).map(() => rng.normal());
+    const g = new Float32Array(light.length);
+    addLightAtomGradient(g, light, y, t, 4);
+    for (const i of [0, (4 * 16 + 4) * 16 + 4, (10 * 16 + 10) * 16 + 10, 1234]) {
+      // d/dy of (1 + 4ℓ)(y − t)² is 2(1 + 4ℓ)(y − t); the MSE to t − g gives 2(y − t + g)
+      expect(2 * (y[i] - t[i] + g[i])).toBeCloseTo(2 * (1 + 4 * light[i]) * (y[i] - t[i]), 4);
+    }
   });
 });
 

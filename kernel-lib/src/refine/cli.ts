@@ -38,6 +38,11 @@ export function trainCommandBuilder(): Command {
       'GLARE: project max(V, 0)^p in the consistency term (2 matches HAADF Z^1.7 counts to the target heights (Z/Zmax)^0.85)',
       '1',
     )
+    .option(
+      '--light-atom-weight <k>',
+      'both nets: voxel-loss weight 1 + k on atoms lighter than the particle\'s heaviest species (0: plain MSE)',
+      '0',
+    )
     .option('--no-resume', 'start from scratch even when a checkpoint exists')
     .option('--log <file>', 'also append log lines to this file')
     .action(async (netArg: string, o: Record<string, string | boolean | undefined>) => {
@@ -51,22 +56,21 @@ export function trainCommandBuilder(): Command {
 
 /** The GLARE physics settings from `--physics-projection` / `--physics-positivity` / `--physics-contrast-power` (defaults where absent). */
 function physicsWeights(o: Record<string, string>): PhysicsWeights {
-  const w = { ...DEFAULT_PHYSICS };
-  for (const [flag, key] of [
-    ['physics-projection', 'projection'],
-    ['physics-positivity', 'positivity'],
-    ['physics-contrast-power', 'contrastPower'],
-  ] as const) {
-    if (o[flag] === undefined) continue;
-    const v = Number(o[flag]);
-    const ok = key === 'contrastPower' ? v > 0 : v >= 0;
-    if (!ok)
-      throw new PannError('OPTION', `pann train: --${flag} must be a number ${key === 'contrastPower' ? '> 0' : '≥ 0'}, got '${o[flag]}'`, {
-        field: flag,
-      });
-    w[key] = v;
-  }
-  return w;
+  const power = nonNegative(o, 'physics-contrast-power');
+  if (power === 0) throw new PannError('OPTION', `pann train: --physics-contrast-power must be > 0, got '${o['physics-contrast-power']}'`, { field: 'physics-contrast-power' });
+  return {
+    projection: nonNegative(o, 'physics-projection') ?? DEFAULT_PHYSICS.projection,
+    positivity: nonNegative(o, 'physics-positivity') ?? DEFAULT_PHYSICS.positivity,
+    ...(power !== undefined ? { contrastPower: power } : {}),
+  };
+}
+
+/** A `--flag` value that must be a number ≥ 0 (undefined when absent). */
+function nonNegative(o: Record<string, string>, flag: string): number | undefined {
+  if (o[flag] === undefined) return undefined;
+  const v = Number(o[flag]);
+  if (!(v >= 0)) throw new PannError('OPTION', `pann train: --${flag} must be a number ≥ 0, got '${o[flag]}'`, { field: flag });
+  return v;
 }
 
 /**
@@ -116,6 +120,7 @@ export async function trainCommand(args: string[]): Promise<Awaited<ReturnType<t
     seed: o.seed ? Number(o.seed) : undefined,
     threads: o.threads ? Number(o.threads) : undefined,
     physics: physicsWeights(o),
+    lightAtomWeight: nonNegative(o, 'light-atom-weight'),
     outDirs: trainOutDirs(nets, o.out),
     resume: o.resume !== 'false',
     log,

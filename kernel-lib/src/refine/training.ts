@@ -26,6 +26,7 @@ import type { Network, WeightMap } from '../nn/ir';
 import { OrtTrainer } from '../nn/train';
 import { loadTfjsWeights, saveTfjsWeights } from '../nn/weights-io';
 import { SAMPLE_EDGE, makePair, sampleSpec, validationSpecs, type SampleSpec } from './data';
+import { addLightAtomGradient, lightAtomMap } from './light-atoms';
 import { runRefineNetwork } from './infer';
 import { DEFAULT_ARCH, GLOBAL_EDGE, buildRefineNetwork, refineInputShapes, type RefineArch, type RefineNet } from './model';
 import { ResumableAdam } from './optimizer';
@@ -74,6 +75,13 @@ export interface TrainOptions {
   refreshEverySteps?: number;
   /** Steps between recomputing a pair's GLARE physics gradient (default 6). */
   physicsEverySteps?: number;
+  /**
+   * Extra voxel-loss weight k on light atoms, for every network: the voxel MSE becomes
+   * mean((1 + k·ℓ)(y − t)²), ℓ a unit peak (light-atoms.ts) on every atom lighter than the
+   * particle's heaviest species (whose target peaks are below 1). Counters the networks' habit of
+   * shrinking dim minority atoms towards the background. Default 0 (plain MSE, as the shipped weights).
+   */
+  lightAtomWeight?: number;
   /** Fraction of maxSteps trained on the voxel loss alone before the physics terms start (default 0.1). */
   physicsWarmupFraction?: number;
   physics?: PhysicsWeights;
@@ -101,8 +109,10 @@ interface PreparedPair {
   /** Acquisition features (tilt geometry, voxel edge) for GLARE's global branch. */
   acquisition: Float32Array;
   physics: PhysicsContext;
-  physGrad?: Float32Array;
-  physStep: number;
+  /** Unit peaks on the atoms lighter than the heaviest species (absent when there is one species). */
+  lightMap?: Float32Array;
+  /** Per network: the target shift (physics and light-atom gradients) and the step it was computed at. */
+  shift: Partial<Record<RefineNet, { grad: Float32Array; step: number }>>;
 }
 
 interface NetState {
@@ -125,7 +135,7 @@ async function preparePair(spec: SampleSpec, contrastPower: number): Promise<Pre
   const scale = robustScale(p.reconstruction.data);
   const x = new Float32Array(p.reconstruction.data.length);
   for (let i = 0; i < x.length; i++) x[i] = p.reconstruction.data[i] / scale;
-  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), acquisition: acquisitionFeatures(p.tilts.anglesDeg, p.tilts.pixelSizeA), physics: physicsContext(p.tilts, p.target.data, SHAPE, contrastPower), physStep: -Infinity };
+  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), acquisition: acquisitionFeatures(p.tilts.anglesDeg, p.tilts.pixelSizeA), physics: physicsContext(p.tilts, p.target.data, SHAPE, contrastPower), lightMap: lightAtomMap(p.truth, SHAPE, p.reconstruction.voxelSizeA), shift: {} };
 }
 
 function defaultOutDir(kind: RefineNet): string {
@@ -154,6 +164,7 @@ async function writeCheckpoint(s: NetState, pairsMade: number, opts: TrainOption
     learningRate: opts.learningRate ?? 1e-3,
     seed: opts.seed ?? 0,
     physics: s.kind === 'glare' ? { ...(opts.physics ?? DEFAULT_PHYSICS), everySteps: opts.physicsEverySteps ?? 6, warmupFraction: opts.physicsWarmupFraction ?? 0.1 } : null,
+    lightAtomWeight: opts.lightAtomWeight ?? 0,
     maxSteps: opts.maxSteps ?? 1500,
     data: { poolSize: opts.poolSize ?? 6, refreshEverySteps: opts.refreshEverySteps ?? 4, pairsMade },
     normalisation: 'input / 99.9th percentile; output clamped at 0, atomic-volume units',
@@ -210,6 +221,8 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   const physStart = Math.round((opts.physicsWarmupFraction ?? 0.1) * maxSteps);
   const physics = opts.physics ?? DEFAULT_PHYSICS;
   const contrastPower = physics.contrastPower ?? 1;
+  const lightWeight = opts.lightAtomWeight ?? 0;
+  if (!(lightWeight >= 0)) throw new PannError('OPTION', `lightAtomWeight must be ≥ 0, got ${lightWeight}`, { field: 'lightAtomWeight' });
   // with both weights 0 (the no-physics ablation) skip the whole-volume forward passes too
   const physicsOn = physics.projection > 0 || physics.positivity > 0;
   const lr0 = opts.learningRate ?? 1e-3;
@@ -286,13 +299,18 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
           const a = mirroredAcquisition(pair.acquisition, q.flip);
           ain.set(unknownGeometry[b] ? withoutGeometry(a) : a, b * ACQUISITION_FEATURES);
         }
-        if (s.kind === 'glare' && physicsOn && step >= physStart) {
-          if (!pair.physGrad || step - pair.physStep >= physEvery) {
+        const usePhysics = s.kind === 'glare' && physicsOn && step >= physStart;
+        const useLight = lightWeight > 0 && pair.lightMap !== undefined;
+        if (usePhysics || useLight) {
+          let shift = pair.shift[s.kind];
+          if (!shift || step - shift.step >= physEvery) {
             const y = await runRefineNetwork({ arch: s.arch, net: s.net, weights: s.trainer.weights }, pair.x, SHAPE, { tileEdge: SAMPLE_EDGE, threads: opts.threads, acquisition: pair.acquisition });
-            pair.physGrad = physicsGradient(pair.physics, y, physics).grad;
-            pair.physStep = step;
+            const grad = usePhysics ? physicsGradient(pair.physics, y, physics).grad : new Float32Array(y.length);
+            // weighted MSE (1 + kℓ)(y − t)²: its extra gradient kℓ(y − t), linearised at this output
+            if (useLight) addLightAtomGradient(grad, pair.lightMap!, y, pair.target, lightWeight);
+            shift = pair.shift[s.kind] = { grad, step };
           }
-          cropCube(pair.physGrad, SHAPE, q.z, q.y, q.x, e, tile);
+          cropCube(shift.grad, SHAPE, q.z, q.y, q.x, e, tile);
           flipCube(tile, e, q.flip);
           const off = b * e ** 3;
           for (let i = 0; i < tile.length; i++) tgt[off + i] -= tile[i];
