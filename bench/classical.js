@@ -17,24 +17,26 @@ function fmt(x, d = 1) {
 }
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}` : '—');
 
-async function simulatedCase(preset, dose, seed) {
+/** One simulated case through `runPipeline` (extra pipeline options in `pipeline`; the classical default is no refinement). */
+async function simulatedCase(preset, dose, seed, pipeline = { refine: 'none' }) {
   const t0 = performance.now();
   const sim = await pann.simulate({ preset, totalDoseEPerA2: dose, seed });
   const simulateS = (performance.now() - t0) / 1000;
   const species = pann.sortByZ([...new Set(sim.truth.species)]);
   const cpu0 = process.cpuUsage();
-  const res = await pann.runPipeline(sim.tilts, { species, seed });
+  const res = await pann.runPipeline(sim.tilts, { species, seed, ...pipeline });
   const cpu = process.cpuUsage(cpu0);
   const m = pann.evaluate(res.atoms, sim.truth);
   return { case: preset, source: 'simulated', seed, totalDose: dose, tiltShape: sim.tilts.shape, nAtoms: sim.truth.species.length, metrics: m, rFactor: res.rFactor, stageTimesS: { simulate: simulateS, ...res.stageTimesS }, pipelineCpuS: (cpu.user + cpu.system) / 1e6, loadAverage1min: os.loadavg()[0] };
 }
 
-async function asiCase(doseTag, dose) {
+/** The published aSi case at one dose through `runPipeline` (as simulatedCase). */
+async function asiCase(doseTag, dose, pipeline = { refine: 'none' }) {
   const tilts = pann.loadTiltSeries({ tilts: path.join(ASI, `aSi_2nmFosCetr_Dose${doseTag}_cov35pm_ForBM3D.mat`), angles: path.join(ASI, 'Si_Angle.mat'), pixelSizeA: 0.195 });
   const truth0 = pann.readAtomicModel(path.join(ASI, 'aSi_208atoms_GT.txt'), { speciesByType: { 1: 'Si' } });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const res = await pann.runPipeline(tilts, { species: ['Si'], seed: 0 });
+  const res = await pann.runPipeline(tilts, { species: ['Si'], seed: 0, ...pipeline });
   const cpu = process.cpuUsage(cpu0);
   const wall = (performance.now() - t0) / 1000;
   const truth = pann.truthInVolumeFrame(truth0, res.reconstruction.shape, res.reconstruction.voxelSizeA, 'matlab-centred');
@@ -53,6 +55,9 @@ function table(rows) {
   }
   return lines.join('\n');
 }
+
+exports.simulatedCase = simulatedCase;
+exports.asiCase = asiCase;
 
 exports.main = async function main(args) {
   const quick = args.includes('--quick');

@@ -39,7 +39,10 @@ describe('pann CLI', () => {
     expect(summary.metrics.recoveryRate).toBeGreaterThan(0.95);
     expect(summary.rFactor).toBeGreaterThan(0);
     expect(summary.rFactor).toBeLessThan(0.5);
-    for (const stage of ['read', 'reconstruct', 'trace', 'classify', 'rFactor', 'write']) expect(summary.stageTimesS[stage]).toBeGreaterThanOrEqual(0);
+    for (const stage of ['read', 'reconstruct', 'refine', 'trace', 'classify', 'rFactor', 'write']) expect(summary.stageTimesS[stage]).toBeGreaterThanOrEqual(0);
+    // GLARE is the default refinement: the volume the atoms were traced in is written beside the reconstruction
+    expect(summary.outputs.refined).toBe(path.join(dir, 'run/refined.mrc'));
+    expect(readVolume(summary.outputs.refined).shape).toEqual([64, 64, 64]);
     const ev = pann('evaluate', '--pred', path.join(dir, 'run/atoms.xyz'), '--truth', path.join(dir, 'sim/truth.xyz'));
     expect(ev.status).toBe(0);
     expect(JSON.parse(ev.stdout).recoveryRate).toBeCloseTo(summary.metrics.recoveryRate, 10);
@@ -95,8 +98,13 @@ describe('pann CLI', () => {
     let diff = 0;
     for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
     expect(diff).toBeGreaterThan(1e-3 * peak);
-    // without --refine no refined.mrc is written (the reconstruction is what was traced)
-    expect(fs.existsSync(path.join(dir, 'run/refined.mrc'))).toBe(false);
+    // --refine none is the classical pipeline: no refinement stage, no refined.mrc (the reconstruction is what was traced)
+    const none = run('run-none', '--refine', 'none');
+    expect(none.status).toBe(0);
+    const noneSummary = JSON.parse(fs.readFileSync(path.join(dir, 'run-none/summary.json'), 'utf8'));
+    expect(noneSummary.stageTimesS.refine).toBeUndefined();
+    expect(noneSummary.outputs.refined).toBeUndefined();
+    expect(fs.existsSync(path.join(dir, 'run-none/refined.mrc'))).toBe(false);
   });
 
   it('refuses a missing required option with a message naming it', () => {

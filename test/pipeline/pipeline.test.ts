@@ -14,7 +14,7 @@ describe('classical pipeline on a simulated Pt particle', () => {
   it('traces ≥ 99 % of the atoms within 10 pm at 1e6 e⁻/Å² over ±90°', async () => {
     const sim = await simulate({ preset: 'pt-highdose', seed: 3 });
     expect(sim.tilts.anglesDeg[0][1]).toBeLessThanOrEqual(-87);
-    const res = await runPipeline(sim.tilts, { species: ['Pt'], rFactor: false });
+    const res = await runPipeline(sim.tilts, { species: ['Pt'], refine: 'none', rFactor: false });
     const m = evaluate(res.atoms, sim.truth);
     expect(m.recoveryRate).toBeGreaterThanOrEqual(0.99);
     expect(m.falsePositiveRate).toBeLessThanOrEqual(0.01);
@@ -25,7 +25,7 @@ describe('classical pipeline on a simulated Pt particle', () => {
   it('gives the same atoms for the same seed, and a different particle for another seed', async () => {
     const run = async (seed: number) => {
       const sim = await simulate({ preset: 'fept-lowdose', totalDoseEPerA2: 1e5, seed });
-      return (await runPipeline(sim.tilts, { species: ['Fe', 'Pt'], seed, rFactor: false })).atoms;
+      return (await runPipeline(sim.tilts, { species: ['Fe', 'Pt'], seed, refine: 'none', rFactor: false })).atoms;
     };
     const a = await run(1);
     const b = await run(1);

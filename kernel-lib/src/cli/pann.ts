@@ -67,7 +67,7 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('all stages end to end on a measured tilt series; writes atoms.xyz, atoms.csv, reconstruction.mrc, refined.mrc (with --refine), summary.json')
+    .description('all stages end to end on a measured tilt series; writes atoms.xyz, atoms.csv, reconstruction.mrc, refined.mrc (unless --refine none), summary.json')
     .option('--tilts <file>', 'tilt series (.mrc, .npy, .tif, .mat) [nAngles, ny, nx]; see docs/formats.md')
     .option('--tilts-var <name>', 'variable name in a .mat tilt-series file')
     .option('--angles <file>', 'angles: one tilt (°) per line, or ZYZ Euler triples (°); .txt/.csv/.npy/.mat')
@@ -76,7 +76,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'output folder')
     .option('--species <list>', 'element symbols, e.g. Fe,Pt', list)
     .addOption(new Option('--classify <method>', 'species classifier').choices(['kmeans', 'dast']))
-    .addOption(new Option('--refine <method>', 'volume refinement').choices(['none', 'glare', 'unet']))
+    .addOption(new Option('--refine <method>', "volume refinement before tracing (default glare; 'none': the classical pipeline)").choices(['none', 'glare', 'unet']))
     .addOption(new Option('--background <method>', 'per-projection background removal').choices(['border-median', 'none']))
     .addOption(new Option('--align <method>', 'tilt-series pre-alignment').choices(['none', 'centre-of-mass', 'cross-correlation']))
     .addOption(new Option('--method <method>', 'reconstruction algorithm').choices(['resire', 'sirt', 'wbp']))
@@ -257,9 +257,10 @@ export function buildProgram(): Command {
     .option('--preset <name>', 'simulation preset', 'fept-lowdose')
     .option('--doses <list>', 'total doses, e⁻/Å²', (v) => list(v).map(num))
     .option('--seed <n>', 'random seed', num, 0)
+    .addOption(new Option('--refine <method>', "volume refinement before tracing (default glare; 'none': the classical pipeline)").choices(['none', 'glare', 'unet']))
     .action(async (o) => {
       const quiet = program.opts().quiet;
-      const report = await runDemo({ preset: o.preset, dosesEPerA2: o.doses, seed: o.seed, onProgress: terminalProgress(quiet), log: quiet ? () => undefined : (s) => process.stderr.write(s) });
+      const report = await runDemo({ preset: o.preset, dosesEPerA2: o.doses, seed: o.seed, pipeline: o.refine ? { refine: o.refine } : undefined, onProgress: terminalProgress(quiet), log: quiet ? () => undefined : (s) => process.stderr.write(s) });
       process.stdout.write(report.table + '\n');
     });
 

@@ -5,7 +5,7 @@
 import type { ProgressCallback } from '../core/types';
 import { simulate, getPreset } from '../sim';
 import { evaluate, formatMetricsTable, type MetricsRow } from '../metrics';
-import { runPipeline, type PipelineOptions } from './run';
+import { DEFAULT_VOLUME_REFINE, runPipeline, type PipelineOptions } from './run';
 import { sortByZ } from '../core/elements';
 
 export interface DemoOptions {
@@ -43,6 +43,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
     log(`${preset} at ${dose.toExponential(0)} e⁻/Å²: ${metrics.nMatched}/${metrics.nTrue} atoms recovered, RMSE ${metrics.rmsePm.toFixed(1)} pm, species ${(100 * metrics.speciesAccuracy).toFixed(1)} %, ${timeS.toFixed(1)} s\n`);
   }
   const desc = getPreset(preset).description;
-  const table = `${desc}\nClassical pipeline (RESIRE → trace → k-means), r_match 1 Å:\n\n${formatMetricsTable(rows)}`;
+  const refine = opts.pipeline?.refine ?? DEFAULT_VOLUME_REFINE;
+  const stages = ['RESIRE', ...(refine === 'none' ? [] : [refine === 'glare' ? 'GLARE' : 'U-Net']), 'trace', opts.pipeline?.classify === 'dast' ? 'DAST' : 'k-means'];
+  const table = `${desc}\nPipeline ${stages.join(' → ')}, r_match 1 Å:\n\n${formatMetricsTable(rows)}`;
   return { rows, table };
 }

@@ -1,6 +1,6 @@
 /**
  * `pann run` on files: read the tilt series and angles, run the pipeline, write atoms.xyz, atoms.csv,
- * reconstruction.mrc, refined.mrc (with --refine glare|unet) and summary.json (schema/summary.schema.json)
+ * reconstruction.mrc, refined.mrc (unless --refine none) and summary.json (schema/summary.schema.json)
  * into the output folder.
  */
 import * as fs from 'node:fs';
@@ -10,7 +10,7 @@ import type { AtomicModel, TiltSeries } from '../core/types';
 import { readAngles, readTiltSeries, checkAngleCount, readAtomicModel, writeAtomicModel, writeVolume } from '../io';
 import { evaluate, type EvaluationMetrics } from '../metrics';
 import { validateDocument } from '../schema/validate';
-import { runPipeline, type PipelineOptions, type PipelineResult } from './run';
+import { DEFAULT_VOLUME_REFINE, runPipeline, type PipelineOptions, type PipelineResult } from './run';
 import { StageTimer } from './timer';
 import { truthInVolumeFrame, type TruthFrame } from './truth-frame';
 import { sortByZ } from '../core/elements';
@@ -76,7 +76,7 @@ export async function runOnFiles(opts: RunFilesOptions, onProgress?: PipelineOpt
   const truthRaw = opts.truth ? readAtomicModel(opts.truth, { speciesByType }) : undefined;
   const result = await runPipeline(tilts, { ...opts, onProgress });
   fs.mkdirSync(opts.out, { recursive: true });
-  const refined = (opts.refine ?? 'none') !== 'none';
+  const refined = (opts.refine ?? DEFAULT_VOLUME_REFINE) !== 'none';
   const outputs: Record<string, string> = {
     atomsXyz: path.join(opts.out, 'atoms.xyz'),
     atomsCsv: path.join(opts.out, 'atoms.csv'),

@@ -17,6 +17,11 @@ import { subtractBackground } from '../preprocess/background';
 import { refineVolume } from '../refine';
 
 export type VolumeRefineMethod = 'none' | 'glare' | 'unet';
+/**
+ * Refinement when none is asked for: GLARE (its weights ship in models/glare). Chosen from
+ * bench/results/pipeline-refine.md; 'none' keeps the classical pipeline.
+ */
+export const DEFAULT_VOLUME_REFINE: VolumeRefineMethod = 'glare';
 export type ClassifyMethod = 'kmeans' | 'dast';
 export type AlignMethod = 'none' | 'centre-of-mass' | 'cross-correlation';
 
@@ -29,7 +34,7 @@ export interface PipelineOptions {
   /** Tilt-series pre-alignment. Default 'none' (simulated and published data sets come pre-aligned). */
   align?: AlignMethod;
   reconstruction?: { method?: ReconstructionMethod; iterations?: number; stepSize?: number; positivity?: boolean };
-  /** Volume refinement before tracing: 'glare', the plain 'unet' baseline, or 'none'. Default 'none'. */
+  /** Volume refinement before tracing: 'glare', the plain 'unet' baseline, or 'none' (the classical pipeline). Default 'glare'. */
   refine?: VolumeRefineMethod;
   /** Folder of the refinement weights (default: the shipped models/glare or models/unet). */
   refineModelDir?: string;
@@ -89,7 +94,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
 
   const recon = await timer.time('reconstruct', () => reconstructDetailed(aligned, { ...opts.reconstruction, onProgress }));
 
-  const refine = opts.refine ?? 'none';
+  const refine = opts.refine ?? DEFAULT_VOLUME_REFINE;
   const refined =
     refine === 'none'
       ? recon.volume

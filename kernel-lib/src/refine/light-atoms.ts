@@ -16,17 +16,32 @@ export const LIGHT_SIGMA_VOXELS = 1.2;
  * the heaviest species; undefined when the particle has one species.
  * @param voxelSizeA voxel edge of the volume, Å
  */
-export function lightAtomMap(truth: AtomicModel, volumeShape: Shape3, voxelSizeA: number): Float32Array | undefined {
+export function lightAtomMap(
+  truth: AtomicModel,
+  volumeShape: Shape3,
+  voxelSizeA: number,
+): Float32Array | undefined {
   const weights = targetWeights([...new Set(truth.species)]);
   const light = Object.fromEntries(Object.entries(weights).map(([s, w]) => [s, w < 1 ? 1 : 0]));
   if (!Object.values(light).some((w) => w > 0)) return undefined;
-  return renderAtomicVolume(truth, { volumeShape, voxelSizeA, sigmaA: LIGHT_SIGMA_VOXELS * voxelSizeA, weightBySpecies: light }).data;
+  return renderAtomicVolume(truth, {
+    volumeShape,
+    voxelSizeA,
+    sigmaA: LIGHT_SIGMA_VOXELS * voxelSizeA,
+    weightBySpecies: light,
+  }).data;
 }
 
 /**
  * Adds the weight's extra gradient field k·ℓ·(y − t) to `grad` in place, so that a plain MSE whose
  * target is shifted by it (see training.ts) has the gradient of the weighted MSE at output y.
  */
-export function addLightAtomGradient(grad: Float32Array, light: Float32Array, y: Float32Array, target: Float32Array, k: number): void {
+export function addLightAtomGradient(
+  grad: Float32Array,
+  light: Float32Array,
+  y: Float32Array,
+  target: Float32Array,
+  k: number,
+): void {
   for (let i = 0; i < grad.length; i++) grad[i] += k * light[i] * (y[i] - target[i]);
 }
