@@ -34,21 +34,26 @@ function section(title, intro, steps, runs) {
  * The global-branch start (session 3): the first GLARE (He-initialised FiLM heads, models/glare/training.log),
  * the GLARE that shipped at 2,000 steps (acquisition input, zero-started heads, models/glare/training-v2.log)
  * and the U-Net, same stream and schedule to 2,000 steps; then both continued, still on one stream, to
- * 2,600 steps (lr 3e-4) and 4,000 steps (lr 3e-4, ×0.3 from step 2,800): models/glare/training-cont.log,
- * the weights shipped since session 5.
+ * 2,600 steps (lr 3e-4) and 4,000 steps (lr 3e-4, ×0.3 from step 2,800), shipped in session 5; then
+ * to 5,000 steps with the light-atom weight 4 and the contrast-corrected physics term (p = 2), shipped in
+ * session 6: models/glare/training-cont.log. Beside it the same 4,000 → 5,000 continuation without the
+ * light-atom weight (bench/results/glare-ablation/contrast-only-5000.log).
  */
 function globalBranchTable() {
   const models = path.join(__dirname, '..', 'models', 'glare');
   const cont = path.join(models, 'training-cont.log');
-  const steps = [300, 600, 1000, 1400, 2000, 2600, 3000, 3300, 3800, 4000];
+  const steps = [300, 600, 1000, 1400, 2000, 2600, 3000, 3300, 3800, 4000, 4300, 4600, 5000];
+  const contrastOnly = path.join(R, 'glare-ablation', 'contrast-only-5000.log');
   const runs = [
     ['first GLARE (He-initialised FiLM heads)', curve(path.join(models, 'training.log'), 'glare', 2000)],
-    ['GLARE (acquisition, zero-started heads)', new Map([...curve(path.join(models, 'training-v2.log'), 'glare', 2000), ...curve(cont, 'glare', 4000)])],
-    ['plain U-Net', new Map([...curve(path.join(models, 'training.log'), 'unet', 2000), ...curve(cont, 'unet', 4000)])],
+    ['GLARE (acquisition, zero-started heads; light-atom weight 4 and p = 2 after 4,000)', new Map([...curve(path.join(models, 'training-v2.log'), 'glare', 2000), ...curve(cont, 'glare', 5000)])],
+    ['plain U-Net (light-atom weight 4 after 4,000)', new Map([...curve(path.join(models, 'training.log'), 'unet', 2000), ...curve(cont, 'unet', 5000)])],
+    ['GLARE, 4,000 → 5,000 with p = 2 only', curve(contrastOnly, 'glare', 5000)],
+    ['plain U-Net, 4,000 → 5,000 plain MSE', curve(contrastOnly, 'unet', 5000)],
   ];
   return section(
-    'GLARE global-branch start (validation on 3 fixed pairs, to 4,000 steps)',
-    'Same seed, data stream and learning-rate schedule for every run (logs named in bench/glare-ablation.js); the shipped weights are GLARE and the U-Net at step 4,000. Cells: validation MSE / relative re-projection residual. The validation set is 3 pairs, so single points are noisy (note the step-500 bumps); bench/results/glare-flips.md compares the 2,000- and 4,000-step weights by tracing on 8 validation particles.',
+    'GLARE global-branch start and continuation (validation on 3 fixed pairs, to 5,000 steps)',
+    'Same seed, data stream and learning-rate schedule for every run (logs named in bench/glare-ablation.js); the shipped weights are GLARE and the U-Net at step 5,000 (light-atom weight 4 from step 4,000; GLARE also with the contrast-corrected consistency term, p = 2). Cells: validation MSE (plain, unweighted) / relative re-projection residual — after step 4,000 the residual is measured with p = 2 (max(V, 0)² projected), before with p = 1, so the two are not comparable. The validation set is 3 pairs, so single points are noisy (note the step-500 bumps); bench/results/glare-flips.md compares weights by tracing on 8 validation particles.',
     steps,
     runs,
   );

@@ -32,7 +32,7 @@ const SPEC: SampleSpec = {
 // Measured when the thresholds were set (first weights, 600 steps): raw 56.6 % / 58.1 pm → GLARE
 // 69.1 % / 52.7 pm (gain 12.5 points, 5.4 pm); tiled vs one pass relative L2 difference 6.0e-4.
 // Thresholds keep about half of each gain; the tiling bound is 8× the measured difference. Later
-// weights: 2,000 steps 73.3 % / 50.9 pm; 4,000 steps (shipped) 78.1 % / 50.7 pm.
+// weights: 2,000 steps 73.3 % / 50.9 pm; 4,000 steps 78.1 % / 50.7 pm; 5,000 steps (shipped) 77.9 % / 49.9 pm.
 const RECOVERY_GAIN = 0.06;
 const RMSE_GAIN_PM = 2.5;
 const TILE_REL_ERROR = 5e-3;
