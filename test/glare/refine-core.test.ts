@@ -109,6 +109,31 @@ describe('refine networks', () => {
 });
 
 describe('physics terms', () => {
+  /**
+   * The physics loss written out — λ_proj/(2·nAngles·L)·‖P f(v) − b/s‖² + λ_pos/2·Σ min(v, 0)² on the
+   * 12³ test frame with 4 angles — and its central differences at voxels `idxs` against physicsGradient.
+   */
+  function expectFiniteDifferences(P: Projector, ctx: ReturnType<typeof physicsContext>, w: { projection: number; positivity: number; contrastPower?: number }, f: (x: number) => number, v: Float32Array, idxs: number[]): void {
+    const L = (vol: Float32Array): number => {
+      const r = P.forward(vol.map(f));
+      let s = 0;
+      for (let i = 0; i < r.length; i++) s += (r[i] - ctx.scaledTilts[i]) ** 2;
+      let neg = 0;
+      for (const x of vol) if (x < 0) neg += x * x;
+      return (w.projection / (2 * 4 * 12)) * s + (w.positivity / 2) * neg;
+    };
+    const { grad } = physicsGradient(ctx, v, w);
+    for (const idx of idxs) {
+      const h = 1e-2;
+      const vp = v.slice(),
+        vm = v.slice();
+      vp[idx] += h;
+      vm[idx] -= h;
+      const fd = (L(vp) - L(vm)) / (2 * h);
+      expect(Math.abs(fd - grad[idx])).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
+    }
+  }
+
   test('gradient matches finite differences of the projection + positivity loss', () => {
     const shape: Shape3 = [12, 12, 12];
     const angles = [-60, -20, 20, 60].map((t) => [0, t, 0] as [number, number, number]);
@@ -121,24 +146,7 @@ describe('physics terms', () => {
     const w = { projection: 0.7, positivity: 0.3 };
     const rng = createRng(6);
     const v = new Float32Array(truth.length).map(() => rng.normal());
-    const L = (vol: Float32Array): number => {
-      const r = P.forward(vol);
-      let s = 0;
-      for (let i = 0; i < r.length; i++) s += (r[i] - ctx.scaledTilts[i]) ** 2;
-      let neg = 0;
-      for (const x of vol) if (x < 0) neg += x * x;
-      return (w.projection / (2 * 4 * 12)) * s + (w.positivity / 2) * neg;
-    };
-    const { grad } = physicsGradient(ctx, v, w);
-    for (const idx of [0, 100, 777, 1500]) {
-      const h = 1e-2;
-      const vp = v.slice(),
-        vm = v.slice();
-      vp[idx] += h;
-      vm[idx] -= h;
-      const fd = (L(vp) - L(vm)) / (2 * h);
-      expect(Math.abs(fd - grad[idx])).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
-    }
+    expectFiniteDifferences(P, ctx, w, (x) => x, v, [0, 100, 777, 1500]);
     // the fitted scale recovers the factor 3, so the truth is consistent
     expect(physicsGradient(ctx, truth, { projection: 1, positivity: 0 }).relResidual).toBeLessThan(1e-6);
   });
@@ -155,27 +163,10 @@ describe('physics terms', () => {
     const ctx = physicsContext(tilts, truth, shape, 2);
     const rng = createRng(7);
     const v = new Float32Array(truth.length).map(() => rng.normal());
-    const L = (vol: Float32Array): number => {
-      const r = P.forward(vol.map((x) => (x > 0 ? x * x : 0)));
-      let s = 0;
-      for (let i = 0; i < r.length; i++) s += (r[i] - ctx.scaledTilts[i]) ** 2;
-      let neg = 0;
-      for (const x of vol) if (x < 0) neg += x * x;
-      return (w.projection / (2 * 4 * 12)) * s + (w.positivity / 2) * neg;
-    };
-    const { grad } = physicsGradient(ctx, v, w);
     // voxels away from the kink at 0 (finite differences straddling it are not the derivative)
     const idxs = [0, 100, 777, 1500, 1600].filter((i) => Math.abs(v[i]) > 0.05);
     expect(idxs.length).toBeGreaterThan(2);
-    for (const idx of idxs) {
-      const h = 1e-2;
-      const vp = v.slice(),
-        vm = v.slice();
-      vp[idx] += h;
-      vm[idx] -= h;
-      const fd = (L(vp) - L(vm)) / (2 * h);
-      expect(Math.abs(fd - grad[idx])).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
-    }
+    expectFiniteDifferences(P, ctx, w, (x) => (x > 0 ? x * x : 0), v, idxs);
     expect(physicsGradient(ctx, truth, w).relResidual).toBeLessThan(1e-6);
     // projected linearly (p = 1) the same truth is NOT consistent with squared-contrast counts
     expect(physicsGradient(physicsContext(tilts, truth, shape, 1), truth, { projection: 1, positivity: 0 }).relResidual).toBeGreaterThan(1e-3);
