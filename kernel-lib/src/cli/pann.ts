@@ -59,6 +59,9 @@ function mergeConfig<T extends object>(configPath: string | undefined, flags: T,
   return merged as T;
 }
 
+/** `--refine` of `pann run` and `pann demo` (the default, GLARE, is applied by runPipeline). */
+const refineOption = (): Option => new Option('--refine <method>', "volume refinement before tracing (default glare; 'none': the classical pipeline)").choices(['none', 'glare', 'unet']);
+
 export function buildProgram(): Command {
   const program = new Command('pann')
     .description('Low-dose atomic electron tomography: simulate, reconstruct, trace, classify, evaluate.')
@@ -76,7 +79,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'output folder')
     .option('--species <list>', 'element symbols, e.g. Fe,Pt', list)
     .addOption(new Option('--classify <method>', 'species classifier').choices(['kmeans', 'dast']))
-    .addOption(new Option('--refine <method>', "volume refinement before tracing (default glare; 'none': the classical pipeline)").choices(['none', 'glare', 'unet']))
+    .addOption(refineOption())
     .addOption(new Option('--background <method>', 'per-projection background removal').choices(['border-median', 'none']))
     .addOption(new Option('--align <method>', 'tilt-series pre-alignment').choices(['none', 'centre-of-mass', 'cross-correlation']))
     .addOption(new Option('--method <method>', 'reconstruction algorithm').choices(['resire', 'sirt', 'wbp']))
@@ -257,7 +260,7 @@ export function buildProgram(): Command {
     .option('--preset <name>', 'simulation preset', 'fept-lowdose')
     .option('--doses <list>', 'total doses, e⁻/Å²', (v) => list(v).map(num))
     .option('--seed <n>', 'random seed', num, 0)
-    .addOption(new Option('--refine <method>', "volume refinement before tracing (default glare; 'none': the classical pipeline)").choices(['none', 'glare', 'unet']))
+    .addOption(refineOption())
     .action(async (o) => {
       const quiet = program.opts().quiet;
       const report = await runDemo({ preset: o.preset, dosesEPerA2: o.doses, seed: o.seed, pipeline: o.refine ? { refine: o.refine } : undefined, onProgress: terminalProgress(quiet), log: quiet ? () => undefined : (s) => process.stderr.write(s) });
