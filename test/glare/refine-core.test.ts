@@ -9,6 +9,7 @@ import { refineVolume, type RefineModel } from '../../kernel-lib/src/refine/infe
 import { physicsContext, physicsGradient } from '../../kernel-lib/src/refine/physics';
 import { addLightAtomGradient, lightAtomMap } from '../../kernel-lib/src/refine/light-atoms';
 import {
+  independentExposure,
   sampleSpec,
   testSpecs,
   validationSpecs,
@@ -19,6 +20,10 @@ import type { Shape3, TiltSeries } from '../../kernel-lib/src/core/types';
 import { Projector } from '../../kernel-lib/src/recon/projector';
 import { resampleAreaAverage, resampleTrilinear } from '../../kernel-lib/src/refine/volume-ops';
 import { runHaloTiled } from '../../kernel-lib/src/nn/tiling';
+import { simulate } from '../../kernel-lib/src/sim/simulate';
+import { trainCommand } from '../../kernel-lib/src/refine/cli';
+import { pearsonCorrelation } from '../../kernel-lib/src/metrics/correlation';
+import { subtractBackground } from '../../kernel-lib/src/preprocess/background';
 
 jest.setTimeout(60_000);
 
@@ -239,6 +244,39 @@ test('trilinear resampling keeps a smooth field', () => {
     for (let j = 0; j < 8; j++)
       for (let i = 0; i < 8; i++)
         expect(out[(k * 8 + j) * 8 + i]).toBeCloseTo(f(2.5 * i, 2.5 * j, 2.5 * k), 4);
+});
+
+describe('independent exposure (the measurement of the consistency term with physicsExposure "independent")', () => {
+  const corr = pearsonCorrelation;
+
+  test('same particle, angles and dose; reproducible; its shot noise is independent of the first exposure', async () => {
+    // a training set-up with plain Poisson noise, so that its noise-free series is the 'ideal' preset
+    let seed = 0;
+    while (sampleSpec(seed).simulate.acquisition?.noiseModel !== 'poisson') seed++;
+    const spec = sampleSpec(seed, { totalDoseEPerA2: 1e4 });
+    const first = await simulate(spec.simulate);
+    const measured = subtractBackground(first.tilts).tilts;
+    const ideal = subtractBackground((await simulate({ ...spec.simulate, acquisition: { ...spec.simulate.acquisition, noiseModel: 'ideal' } })).tilts).tilts;
+    const second = await independentExposure(spec, first.truth);
+    expect(second.shape).toEqual(measured.shape);
+    expect(second.anglesDeg).toEqual(measured.anglesDeg);
+    expect(second.totalDoseEPerA2).toBe(measured.totalDoseEPerA2);
+    expect((await independentExposure(spec, first.truth)).data).toEqual(second.data);
+    const noise = (t: TiltSeries) => t.data.map((x, i) => x - ideal.data[i]);
+    const n1 = noise(measured),
+      n2 = noise(second);
+    // the signal is the same: both correlate strongly with the noise-free series
+    expect(corr(second.data, ideal.data)).toBeGreaterThan(0.5);
+    expect(corr(measured.data, second.data)).toBeGreaterThan(0.5);
+    // and the noise is not shared (a re-reconstruction of the same series would give exactly 1)
+    expect(Math.abs(corr(n1, n2))).toBeLessThan(0.05);
+  });
+
+  test('pann train names a bad --physics-exposure before any training starts', async () => {
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    await expect(trainCommand(['glare', '--physics-exposure=twice', '--steps=1'])).rejects.toThrow(/--physics-exposure must be 'same' or 'independent', got 'twice'/);
+    log.mockRestore();
+  });
 });
 
 describe('area-average down-sampling (refineVolume on voxels finer than trained)', () => {

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { trainRefiners } from './training';
+import { trainRefiners, type PhysicsExposure } from './training';
 import { DEFAULT_PHYSICS, type PhysicsWeights } from './physics';
 import { PannError } from '../core/errors';
 import type { RefineNet } from './model';
@@ -39,6 +39,11 @@ export function trainCommandBuilder(): Command {
       '1',
     )
     .option(
+      '--physics-exposure <which>',
+      "GLARE: the consistency term compares with the reconstructed series ('same') or a second, independent simulated exposure ('independent')",
+      'same',
+    )
+    .option(
       '--light-atom-weight <k>',
       'both nets: voxel-loss weight 1 + k on atoms lighter than the particle\'s heaviest species (0: plain MSE)',
       '0',
@@ -52,6 +57,13 @@ export function trainCommandBuilder(): Command {
         ...Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [`--${kebab(k)}=${v}`])),
       ]);
     });
+}
+
+/** `--physics-exposure`: 'same' (default) or 'independent'. */
+function physicsExposure(o: Record<string, string>): PhysicsExposure {
+  const v = o['physics-exposure'] ?? 'same';
+  if (v !== 'same' && v !== 'independent') throw new PannError('OPTION', `pann train: --physics-exposure must be 'same' or 'independent', got '${v}'`, { field: 'physics-exposure' });
+  return v;
 }
 
 /** The GLARE physics settings from `--physics-projection` / `--physics-positivity` / `--physics-contrast-power` (defaults where absent). */
@@ -121,6 +133,7 @@ export async function trainCommand(args: string[]): Promise<Awaited<ReturnType<t
     threads: o.threads ? Number(o.threads) : undefined,
     physics: physicsWeights(o),
     lightAtomWeight: nonNegative(o, 'light-atom-weight'),
+    physicsExposure: physicsExposure(o),
     outDirs: trainOutDirs(nets, o.out),
     resume: o.resume !== 'false',
     log,

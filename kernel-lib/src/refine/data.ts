@@ -14,7 +14,8 @@ import { subtractBackground } from '../preprocess/background';
 import { reconstructDetailed } from '../recon/reconstruct';
 import { SHAPES, type ShapeKind } from '../sim/shapes';
 import { renderAtomicVolume } from '../sim/atomic-volume';
-import { simulate, type SimulateOptions } from '../sim/simulate';
+import { resolveSimulation, simulate, type SimulateOptions } from '../sim/simulate';
+import { simulateTiltSeries } from '../sim/tilt-series';
 import type { NoiseModelName } from '../sim/noise-models';
 
 /** Seeds of the fixed splits: training draws seeds below VALIDATION_SEED_BASE. */
@@ -156,6 +157,22 @@ export async function makePair(spec: SampleSpec): Promise<TrainingPair> {
   const v = sim.tilts.pixelSizeA;
   const target = renderAtomicVolume(sim.truth, { volumeShape: sim.volumeShape, voxelSizeA: v, sigmaA: TARGET_SIGMA_VOXELS * v, weightBySpecies: targetWeights(species) });
   return { spec, reconstruction: recon.volume, target, tilts, truth: sim.truth };
+}
+
+/**
+ * A second exposure of the pair's particle: the same acquisition (angles, dose, noise preset) with its
+ * own shot noise, scan jitter and misalignment, background-subtracted like the first. Used as the
+ * measurement of GLARE's projection-consistency term so that its noise is independent of the noise
+ * in the network's input (with the reconstructed series itself, the term's target carries the input's
+ * own noise, which the network can learn to reproduce; with an independent one the noise averages out
+ * of the MSE, as in Noise2Noise). Seeded by the spec's seed.
+ * @param spec the pair's set-up; truth its true atoms (from `makePair`)
+ */
+export async function independentExposure(spec: SampleSpec, truth: AtomicModel): Promise<TiltSeries> {
+  const r = resolveSimulation(spec.simulate);
+  const seed = createRng(spec.seed * 7919 + 29).int(2 ** 32);
+  const sim = await simulateTiltSeries(truth, r.volumeShape, { pixelSizeA: r.voxelSizeA, ...r.acquisition }, seed);
+  return subtractBackground(sim.tilts).tilts;
 }
 
 /** The fixed validation split: `n` seeds from VALIDATION_SEED_BASE, set-ups drawn like training. */

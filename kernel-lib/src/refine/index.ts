@@ -2,11 +2,11 @@
 export { refineVolume, loadRefineModel, defaultModelDir, runRefineNetwork } from './infer';
 export type { RefineModel, RefineVolumeOptions, RunNetworkOptions } from './infer';
 export { trainRefiners, trainGlare, trainUnet } from './training';
-export type { TrainOptions, TrainStepEvent } from './training';
+export type { TrainOptions, TrainStepEvent, PhysicsExposure } from './training';
 export { trainCommand, trainCommandBuilder } from './cli';
 export { buildRefineNetwork, DEFAULT_ARCH, GLOBAL_EDGE } from './model';
 export type { RefineArch, RefineNet } from './model';
-export { sampleSpec, makePair, validationSpecs, testSpecs, targetWeights, TEST_DOSES, VALIDATION_SEED_BASE, TEST_SEED_BASE } from './data';
+export { sampleSpec, makePair, independentExposure, validationSpecs, testSpecs, targetWeights, SAMPLE_EDGE, TEST_DOSES, VALIDATION_SEED_BASE, TEST_SEED_BASE } from './data';
 export type { SampleSpec, TrainingPair } from './data';
 export { physicsContext, physicsGradient, DEFAULT_PHYSICS } from './physics';
 export type { PhysicsWeights, PhysicsContext } from './physics';

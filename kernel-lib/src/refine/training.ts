@@ -25,7 +25,7 @@ import { initWeights } from '../nn/init';
 import type { Network, WeightMap } from '../nn/ir';
 import { OrtTrainer } from '../nn/train';
 import { loadTfjsWeights, saveTfjsWeights } from '../nn/weights-io';
-import { SAMPLE_EDGE, makePair, sampleSpec, validationSpecs, type SampleSpec } from './data';
+import { SAMPLE_EDGE, independentExposure, makePair, sampleSpec, validationSpecs, type SampleSpec } from './data';
 import { addLightAtomGradient, lightAtomMap } from './light-atoms';
 import { runRefineNetwork } from './infer';
 import { DEFAULT_ARCH, GLOBAL_EDGE, buildRefineNetwork, refineInputShapes, type RefineArch, type RefineNet } from './model';
@@ -86,6 +86,12 @@ export interface TrainOptions {
   /** Fraction of maxSteps trained on the voxel loss alone before the physics terms start (default 0.1). */
   physicsWarmupFraction?: number;
   physics?: PhysicsWeights;
+  /**
+   * GLARE: which tilt series the projection-consistency term compares with: 'same' (the reconstructed
+   * one; default, as the weights before 2026-12-06 were trained) or 'independent' (a second simulated
+   * exposure of the same particle, `independentExposure`, whose noise the input does not contain).
+   */
+  physicsExposure?: PhysicsExposure;
   /** Validation pairs (default 3) and steps between validations (default 100). */
   validationSamples?: number;
   validateEverySteps?: number;
@@ -131,12 +137,16 @@ interface NetState {
 
 const SHAPE: Shape3 = [SAMPLE_EDGE, SAMPLE_EDGE, SAMPLE_EDGE];
 
-async function preparePair(spec: SampleSpec, contrastPower: number): Promise<PreparedPair> {
+/** Which measurement the consistency term uses (see TrainOptions.physicsExposure). */
+export type PhysicsExposure = 'same' | 'independent';
+
+async function preparePair(spec: SampleSpec, contrastPower: number, exposure: PhysicsExposure): Promise<PreparedPair> {
   const p = await makePair(spec);
+  const measured = exposure === 'independent' ? await independentExposure(spec, p.truth) : p.tilts;
   const scale = robustScale(p.reconstruction.data);
   const x = new Float32Array(p.reconstruction.data.length);
   for (let i = 0; i < x.length; i++) x[i] = p.reconstruction.data[i] / scale;
-  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), acquisition: acquisitionFeatures(p.tilts.anglesDeg, p.tilts.pixelSizeA), physics: physicsContext(p.tilts, p.target.data, SHAPE, contrastPower), lightMap: lightAtomMap(p.truth, SHAPE, p.reconstruction.voxelSizeA), shift: {} };
+  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), acquisition: acquisitionFeatures(p.tilts.anglesDeg, p.tilts.pixelSizeA), physics: physicsContext(measured, p.target.data, SHAPE, contrastPower), lightMap: lightAtomMap(p.truth, SHAPE, p.reconstruction.voxelSizeA), shift: {} };
 }
 
 function defaultOutDir(kind: RefineNet): string {
@@ -164,7 +174,7 @@ async function writeCheckpoint(s: NetState, pairsMade: number, opts: TrainOption
     batch: opts.batch ?? 2,
     learningRate: opts.learningRate ?? 1e-3,
     seed: opts.seed ?? 0,
-    physics: s.kind === 'glare' ? { ...(opts.physics ?? DEFAULT_PHYSICS), everySteps: opts.physicsEverySteps ?? 6, warmupFraction: opts.physicsWarmupFraction ?? 0.1 } : null,
+    physics: s.kind === 'glare' ? { ...(opts.physics ?? DEFAULT_PHYSICS), everySteps: opts.physicsEverySteps ?? 6, warmupFraction: opts.physicsWarmupFraction ?? 0.1, exposure: opts.physicsExposure ?? 'same' } : null,
     lightAtomWeight: opts.lightAtomWeight ?? 0,
     maxSteps: opts.maxSteps ?? 1500,
     data: { poolSize: opts.poolSize ?? 6, refreshEverySteps: opts.refreshEverySteps ?? 4, pairsMade },
@@ -222,6 +232,8 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   const physStart = Math.round((opts.physicsWarmupFraction ?? 0.1) * maxSteps);
   const physics = opts.physics ?? DEFAULT_PHYSICS;
   const contrastPower = physics.contrastPower ?? 1;
+  const exposure = opts.physicsExposure ?? 'same';
+  if (exposure !== 'same' && exposure !== 'independent') throw new PannError('OPTION', `physicsExposure must be 'same' or 'independent', got '${exposure}'`, { field: 'physicsExposure' });
   const lightWeight = opts.lightAtomWeight ?? 0;
   if (!(lightWeight >= 0)) throw new PannError('OPTION', `lightAtomWeight must be ≥ 0, got ${lightWeight}`, { field: 'lightAtomWeight' });
   // with both weights 0 (the no-physics ablation) skip the whole-volume forward passes too
@@ -248,14 +260,14 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   if (states.some((s) => s.arch.patchEdge !== e)) throw new PannError('OPTION', 'networks trained together need the same patch edge', { field: 'patchEdge' });
 
   const val: PreparedPair[] = [];
-  for (const spec of validationSpecs(opts.validationSamples ?? 3)) val.push(await preparePair(spec, contrastPower));
+  for (const spec of validationSpecs(opts.validationSamples ?? 3)) val.push(await preparePair(spec, contrastPower, exposure));
   // the pool: on resume re-make the last pairs of the stream
   const pool: PreparedPair[] = [];
   const first = Math.max(0, pairsMade - poolSize);
   for (let k = 0; k < poolSize; k++) {
     const idx = pairsMade >= poolSize ? first + k : k;
     if (seed * 100_000 + idx >= 1_000_000) throw new PannError('OPTION', 'training seed range exhausted (seed × 1e5 + pair index must stay below the validation seeds)', { field: 'seed' });
-    pool.push(await preparePair(sampleSpec(seed * 100_000 + idx), contrastPower));
+    pool.push(await preparePair(sampleSpec(seed * 100_000 + idx), contrastPower, exposure));
   }
   pairsMade = Math.max(pairsMade, poolSize);
   log(`data: pool of ${poolSize} pairs and ${val.length} validation pairs ready after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -272,7 +284,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   const lastLoss: Record<string, number> = {};
   while (step < Math.min(maxSteps, opts.stopAtStep ?? Infinity) && performance.now() < deadline) {
     if (step > 0 && step % refreshEvery === 0) {
-      pool[(step / refreshEvery) % poolSize] = await preparePair(sampleSpec(seed * 100_000 + pairsMade), contrastPower);
+      pool[(step / refreshEvery) % poolSize] = await preparePair(sampleSpec(seed * 100_000 + pairsMade), contrastPower, exposure);
       pairsMade++;
     }
     const rng = createRng(seed * 1_000_003 + step);
