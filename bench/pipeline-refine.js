@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- pipeline-refine [--quick]`: the whole pipeline as `pann run` runs it (RESIRE →
  * refine → trace → classify → R-factor) with each refinement setting — none, the plain U-Net, GLARE,
- * GLARE averaged over 8 mirror images — on the cases of `bench -- classical` (simulated Pt and FePt
+ * GLARE averaged over 8 mirror images, GLARE cut with `threshold: 'refined'` — on the cases of `bench -- classical` (simulated Pt and FePt
  * particles at 1e6…3e3 e⁻/Å², the published aSi case). This is the table the default of
  * `runPipeline({ refine })` / `pann run --refine` is chosen from. Writes bench/results/pipeline-refine.{json,md}.
  */
@@ -17,6 +17,8 @@ const SETTINGS = [
   { name: 'unet', pipeline: { refine: 'unet' } },
   { name: 'glare', pipeline: { refine: 'glare' } },
   { name: 'glare+flips', pipeline: { refine: 'glare', refineFlips: true } },
+  // the calibrated cut of the network output (refinedThreshold) instead of the adaptive one
+  { name: 'glare, refined cut', pipeline: { refine: 'glare', trace: { threshold: 'refined' } } },
 ];
 
 const cell = (r) => {
@@ -133,7 +135,7 @@ exports.main = async function main(args) {
   const md = [
     '# The pipeline with and without refinement',
     '',
-    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means) → R-factor; matched within 1 Å. Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
+    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means) → R-factor; matched within 1 Å. Traced with the adaptive cut (threshold 'auto', the default), except \"glare, refined cut\" (threshold 'refined': refinedThreshold). Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
     '',
     '## Means',
     '',

@@ -80,6 +80,13 @@ describe('pann CLI', () => {
     const plain = run('run-glare');
     expect(plain.stderr).toBe('');
     expect(plain.status).toBe(0);
+    // --threshold refined: the calibrated cut of the network output (≤ 0.3 × Pt's height 1), not the adaptive one
+    const refinedCut = run('run-glare-refined-cut', '--threshold', 'refined');
+    expect(refinedCut.status).toBe(0);
+    const cut = (d: string) => JSON.parse(fs.readFileSync(path.join(dir, d, 'summary.json'), 'utf8')).threshold;
+    expect(cut('run-glare-refined-cut')).toBeGreaterThan(0);
+    expect(cut('run-glare-refined-cut')).toBeLessThanOrEqual(0.3);
+    expect(cut('run-glare-refined-cut')).not.toBeCloseTo(cut('run-glare'), 6);
     const flips = run('run-glare-flips', '--refine-flips');
     expect(flips.status).toBe(0);
     const vols = ['run-glare', 'run-glare-flips'].map((d) => {
@@ -105,6 +112,10 @@ describe('pann CLI', () => {
     expect(noneSummary.stageTimesS.refine).toBeUndefined();
     expect(noneSummary.outputs.refined).toBeUndefined();
     expect(fs.existsSync(path.join(dir, 'run-none/refined.mrc'))).toBe(false);
+    // the calibrated cut needs a network output
+    const bad = run('run-none-refined-cut', '--refine', 'none', '--threshold', 'refined');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/threshold 'refined' cuts a refined volume/);
   });
 
   it('refuses a missing required option with a message naming it', () => {

@@ -87,7 +87,7 @@ export function buildProgram(): Command {
     .option('--refine-model <dir>', 'folder of refinement weights (default: the shipped models/glare or models/unet)')
     .option('--refine-flips', 'average the refinement over the 8 mirror images of the volume (8x the refinement time)')
     .option('--min-separation <A>', 'minimum distance between atoms, Å', num)
-    .option('--threshold <value>', "peak threshold (volume units) or 'auto'")
+    .option('--threshold <value>', "peak threshold (volume units), 'auto' (adaptive) or 'refined' (with --refine glare|unet: 0.3 × the lightest species' calibrated peak height)")
     .option('--composition <list>', 'DAST: known composition to rebalance predictions, e.g. Fe:1,Pt:1', parseComposition)
     .option('--truth <file>', 'ground-truth atomic model to evaluate against (.xyz, .csv, .txt)')
     .option('--r-match <A>', 'matching radius for the evaluation, Å', num)
@@ -99,7 +99,7 @@ export function buildProgram(): Command {
         tilts: o.tilts, tiltsVar: o.tiltsVar, angles: o.angles, anglesVar: o.anglesVar, pixelSizeA: o.pixelSize, out: o.out,
         species: o.species, composition: o.composition, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, refineFlips: o.refineFlips, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
         reconstruction: o.method || o.iterations ? { method: o.method, iterations: o.iterations } : undefined,
-        trace: o.minSeparation || o.threshold ? { minSeparationA: o.minSeparation, threshold: o.threshold === undefined || o.threshold === 'auto' ? o.threshold : num(o.threshold) } : undefined,
+        trace: o.minSeparation || o.threshold ? { minSeparationA: o.minSeparation, threshold: o.threshold === undefined || o.threshold === 'auto' || o.threshold === 'refined' ? o.threshold : num(o.threshold) } : undefined,
       };
       const opts = stripUndefined(mergeConfig(o.config, flags, cmd));
       for (const [k, flag] of [['tilts', '--tilts'], ['angles', '--angles'], ['pixelSizeA', '--pixel-size'], ['out', '--out']] as const) {

@@ -14,7 +14,7 @@ import { classifyDast } from '../classify/dast';
 import { rFactor } from '../metrics';
 import { StageTimer } from './timer';
 import { subtractBackground } from '../preprocess/background';
-import { refineVolume } from '../refine';
+import { refineVolume, refinedThreshold } from '../refine';
 
 export type VolumeRefineMethod = 'none' | 'glare' | 'unet';
 /**
@@ -40,7 +40,12 @@ export interface PipelineOptions {
   refineModelDir?: string;
   /** Refinement only: average over the 8 mirror images of the volume (8× the refinement time). Default false. */
   refineFlips?: boolean;
-  trace?: { minSeparationA?: number; smoothingSigmaA?: number; threshold?: number | 'auto' };
+  /**
+   * Tracing. threshold: a peak value (volume units), 'auto' (default: the adaptive `autoThreshold`)
+   * or 'refined' (after refinement only: `refinedThreshold`, 0.3 × the lightest of `species`'
+   * calibrated peak height, lowered for an unsure network; see models/glare/MODEL_CARD.md).
+   */
+  trace?: { minSeparationA?: number; smoothingSigmaA?: number; threshold?: number | 'auto' | 'refined' };
   /** Species classifier: 'kmeans' (intensity baseline) or 'dast' (Zernike + graph attention). Default 'kmeans'. */
   classify?: ClassifyMethod;
   /** DAST only: known overall composition (fractions or counts, e.g. { Fe: 1, Pt: 1 }) to rebalance the predictions. */
@@ -104,7 +109,9 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     traceAtoms(refined, { minSeparationA: opts.trace?.minSeparationA, smoothingSigmaA: opts.trace?.smoothingSigmaA, onProgress }),
   );
   const t = opts.trace?.threshold;
-  const threshold = t === undefined || t === 'auto' ? autoThreshold(trace) : t;
+  if (typeof t === 'string' && t !== 'auto' && t !== 'refined') throw new PannError('OPTION', `trace.threshold must be a number, 'auto' or 'refined', got '${t}'`, { field: 'trace.threshold' });
+  if (t === 'refined' && refine === 'none') throw new PannError('OPTION', "trace.threshold 'refined' cuts a refined volume: set refine to 'glare' or 'unet', or use 'auto'", { field: 'trace.threshold' });
+  const threshold = t === undefined || t === 'auto' ? autoThreshold(trace) : t === 'refined' ? refinedThreshold(trace, species) : t;
   const traced = selectAtoms(trace, { threshold });
 
   const method = opts.classify ?? 'kmeans';

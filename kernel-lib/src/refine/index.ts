@@ -11,6 +11,8 @@ export type { SampleSpec, TrainingPair } from './data';
 export { physicsContext, physicsGradient, DEFAULT_PHYSICS } from './physics';
 export type { PhysicsWeights, PhysicsContext } from './physics';
 export { robustScale } from './volume-ops';
+export { refinedThreshold, REFINED_CUT_FRACTION } from './threshold';
+export type { RefinedThresholdOptions } from './threshold';
 export { liveLossPlot, lossChartSvg } from './live';
 
 import { refineVolume } from './infer';

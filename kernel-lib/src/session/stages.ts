@@ -14,7 +14,7 @@
 import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/types';
 import { PannError } from '../core/errors';
 import { Session } from './session';
-import { refineVolume, type RefineVolumeOptions } from '../refine';
+import { refineVolume, refinedThreshold, type RefineVolumeOptions } from '../refine';
 import { simulate, type SimulateOptions, type SimulationResult } from '../sim';
 import { alignTiltSeries } from '../recon/align';
 import { subtractBackground, type BackgroundOptions } from '../preprocess/background';
@@ -79,11 +79,21 @@ export class PipelineSession extends Session {
     return this.set('trace', await traceAtoms(this.volume(input), { ...opts, onProgress: this.onProgress }));
   }
 
-  /** Chooses atoms among the traced candidates by threshold (no new search) → 'atoms'. */
-  select(opts: Omit<SelectOptions, 'threshold'> & { threshold?: number | 'auto' } = {}): AtomicModel {
+  /**
+   * Chooses atoms among the traced candidates by threshold (no new search) → 'atoms'. threshold: a
+   * value (volume units), 'auto' (the adaptive rule, default) or 'refined' (for a trace of the GLARE /
+   * U-Net output: `refinedThreshold`, a fraction of the lightest of `species`' calibrated peak height —
+   * what `runPipeline` uses after refinement).
+   */
+  select(opts: Omit<SelectOptions, 'threshold'> & { threshold?: number | 'auto' | 'refined'; species?: string[] } = {}): AtomicModel {
     const trace = this.get<TraceResult>('trace');
-    const threshold = opts.threshold === undefined || opts.threshold === 'auto' ? autoThreshold(trace, { score: opts.score }) : opts.threshold;
-    return this.set('atoms', selectAtoms(trace, { ...opts, threshold }));
+    const { species, ...rest } = opts;
+    let threshold: number;
+    if (opts.threshold === 'refined') {
+      if (!species) throw new PannError('OPTION', "select({ threshold: 'refined' }) needs species, e.g. { species: ['Fe', 'Pt'] }", { field: 'species' });
+      threshold = refinedThreshold(trace, species);
+    } else threshold = opts.threshold === undefined || opts.threshold === 'auto' ? autoThreshold(trace, { score: opts.score }) : opts.threshold;
+    return this.set('atoms', selectAtoms(trace, { ...rest, threshold }));
   }
 
   /**
