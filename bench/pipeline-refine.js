@@ -135,7 +135,7 @@ exports.main = async function main(args) {
   const md = [
     '# The pipeline with and without refinement',
     '',
-    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means) → R-factor; matched within 1 Å. Traced with the adaptive cut (threshold 'auto', the default), except \"glare, refined cut\" (threshold 'refined': refinedThreshold). Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
+    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means) → R-factor; matched within 1 Å. Traced with the adaptive cut (threshold 'auto', the default), except "glare, refined cut" (threshold 'refined': refinedThreshold). Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
     '',
     '## Means',
     '',
