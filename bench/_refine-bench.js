@@ -1,4 +1,6 @@
-/** Helpers shared by the refinement benchmarks (glare, glare-flips, glare-threshold); not a benchmark itself. */
+/** Helpers shared by the refinement benchmarks (glare, glare-flips, glare-threshold, …); not a benchmark itself. */
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const DIST = process.env.PANN_DIST || path.join(__dirname, '..', 'kernel-lib', 'dist');
@@ -21,3 +23,33 @@ exports.loadNets = async (refine, names) =>
   Object.fromEntries(
     await Promise.all(names.map(async (n) => [n, await refine.loadRefineModel(refine.defaultModelDir(n))])),
   );
+
+/** The machine facts a result table states: cores, Node version, ISO date. */
+exports.machineInfo = () => ({
+  cpus: os.cpus().length,
+  node: process.version,
+  date: new Date().toISOString(),
+});
+
+/** Writes bench/results/<name>.json (`json`, indented by `indent`) and <name>.md (`md`), and prints the markdown. */
+exports.writeResults = (name, json, md, indent = 2) => {
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(json, null, indent) + '\n');
+  fs.writeFileSync(path.join(dir, `${name}.md`), md);
+  console.log(md);
+};
+
+/** Mean of a list of numbers. */
+exports.mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+/**
+ * A ladder of `n` cuts at quantiles (i + offset)/n of a trace's candidate peaks (those not suppressed
+ * by a stronger neighbour), lowest first.
+ */
+exports.peakQuantiles = (trace, n, offset = 0) => {
+  const peaks = Array.from(trace.peak)
+    .filter((v, c) => trace.suppressedBy[c] === -1 && Number.isFinite(v))
+    .sort((a, b) => a - b);
+  return Array.from({ length: n }, (_, i) => peaks[Math.floor(((i + offset) / n) * peaks.length)]);
+};

@@ -6,13 +6,10 @@
  * (Z/Z_max)^0.85. `--models` lists folders holding glare/ and unet/ (default: the shipped models/),
  * e.g. earlier weights checked out to scratch. Writes bench/results/glare-light-atoms.{json,md}.
  */
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { req, fmt } = require('./_refine-bench');
+const { req, fmt, machineInfo, writeResults } = require('./_refine-bench');
 const refine = req('refine');
 
-const RESULTS = path.join(__dirname, 'results');
 const SEEDS = [0, 1, 2, 3].map((i) => refine.VALIDATION_SEED_BASE + 10 + i);
 const DOSES = [1e6, 1e4];
 const NETS = ['glare', 'unet'];
@@ -86,12 +83,7 @@ exports.main = async function main(args) {
         );
       }
     }
-  const machine = { cpus: os.cpus().length, node: process.version, date: new Date().toISOString() };
-  fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(
-    path.join(RESULTS, 'glare-light-atoms.json'),
-    JSON.stringify({ machine, dirs, rows }, null, 2) + '\n',
-  );
+  const machine = machineInfo();
   const lines = [
     '| seed | particle | dose | model | per species: atoms, target height → output median (10th percentile) |',
     '| --- | --- | ---: | --- | --- |',
@@ -112,6 +104,5 @@ exports.main = async function main(args) {
     lines.join('\n'),
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(RESULTS, 'glare-light-atoms.md'), md);
-  console.log(md);
+  writeResults('glare-light-atoms', { machine, dirs, rows }, md);
 };

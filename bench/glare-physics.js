@@ -12,16 +12,12 @@
  *   carries the input's own noise.
  * Writes bench/results/glare-physics.{json,md}.
  */
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { req, numberArg, fmt } = require('./_refine-bench');
+const { req, numberArg, fmt, machineInfo, writeResults } = require('./_refine-bench');
 
 const refine = req('refine');
 const { reconstructDetailed } = req('recon/reconstruct');
 const { pearsonCorrelation: corr } = req('metrics/correlation');
 
-const RESULTS = path.join(__dirname, 'results');
 const DOSES = [1e5, 1e4, 3e3];
 const LAMBDA = 0.1;
 
@@ -72,12 +68,7 @@ exports.main = async function main(args) {
       rows.push(r);
       console.error(JSON.stringify(r));
     }
-  const machine = { cpus: os.cpus().length, node: process.version, date: new Date().toISOString() };
-  fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(
-    path.join(RESULTS, 'glare-physics.json'),
-    JSON.stringify({ machine, lambda: LAMBDA, rows }, null, 2) + '\n',
-  );
+  const machine = machineInfo();
   const e = (x) => (Number.isFinite(x) ? x.toExponential(2) : '—');
   const md = [
     '# GLARE physics term: its weight in training, and its noise',
@@ -92,6 +83,5 @@ exports.main = async function main(args) {
     ),
     '',
   ];
-  fs.writeFileSync(path.join(RESULTS, 'glare-physics.md'), md.join('\n'));
-  console.log(md.join('\n'));
+  writeResults('glare-physics', { machine, lambda: LAMBDA, rows }, md.join('\n'));
 };

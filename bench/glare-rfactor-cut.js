@@ -7,17 +7,22 @@
  * e⁻/Å². An experiment for the planner, not a pipeline option. Writes
  * bench/results/glare-rfactor-cut.{json,md}.
  */
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { req, pct, numberArg, loadNets } = require('./_refine-bench');
+const {
+  req,
+  pct,
+  numberArg,
+  loadNets,
+  machineInfo,
+  writeResults,
+  mean,
+  peakQuantiles,
+} = require('./_refine-bench');
 
 const refine = req('refine');
 const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
 const { evaluate, rFactor } = req('metrics');
 const { classifyKMeans } = req('classify');
 
-const RESULTS = path.join(__dirname, 'results');
 const DOSES = [1e5, 1e4, 3e3];
 const FIRST_SEED = refine.VALIDATION_SEED_BASE + 10;
 const CUTS = 12;
@@ -31,15 +36,9 @@ async function oneCase(spec, model) {
     tiltsForPhysics: pair.tilts,
   });
   const tr = await traceAtoms(vol, {});
-  const peaks = Array.from(tr.peak)
-    .filter((v, c) => tr.suppressedBy[c] === -1 && Number.isFinite(v))
-    .sort((a, b) => a - b);
   const auto = autoThreshold(tr);
-  // a ladder from the adaptive cut's neighbourhood up: quantiles of the candidates' peaks, plus auto itself
-  const cuts = [
-    auto,
-    ...Array.from({ length: CUTS }, (_, i) => peaks[Math.floor(((i + 0.5) / CUTS) * peaks.length)]),
-  ];
+  // the adaptive cut, then mid-quantiles of the candidates' peaks
+  const cuts = [auto, ...peakQuantiles(tr, CUTS, 0.5)];
   const points = [];
   for (const t of cuts) {
     const atoms = selectAtoms(tr, { threshold: t });
@@ -76,13 +75,7 @@ exports.main = async function main(args) {
         `${r.morphology} ${r.species} ${dose}: auto ${pct(r.auto.recovery)}/${pct(r.auto.falsePositive)} R ${r.auto.rFactor.toFixed(3)}; R-min ${pct(r.rMin.recovery)}/${pct(r.rMin.falsePositive)} R ${r.rMin.rFactor.toFixed(3)}; oracle ${pct(r.oracle.recovery)}/${pct(r.oracle.falsePositive)}`,
       );
     }
-  const machine = { cpus: os.cpus().length, node: process.version, date: new Date().toISOString() };
-  fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(
-    path.join(RESULTS, 'glare-rfactor-cut.json'),
-    JSON.stringify({ machine, steps: glare.info.trainedSteps, rows }, null, 1) + '\n',
-  );
-  const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const machine = machineInfo();
   const line = (label, rs) =>
     `| ${label} | ${rs.length} | ${['auto', 'rMin', 'oracle'].map((k) => `${pct(mean(rs.map((r) => r[k].recovery)))} / ${pct(mean(rs.map((r) => r[k].falsePositive)))} / ${pct(mean(rs.map((r) => r[k].recovery - r[k].falsePositive)))}`).join(' | ')} |`;
   const crystalline = rows.filter((r) => r.morphology !== 'amorphous');
@@ -107,6 +100,5 @@ exports.main = async function main(args) {
     ),
     '',
   ];
-  fs.writeFileSync(path.join(RESULTS, 'glare-rfactor-cut.md'), md.join('\n'));
-  console.log(md.join('\n'));
+  writeResults('glare-rfactor-cut', { machine, steps: glare.info.trainedSteps, rows }, md.join('\n'), 1);
 };

@@ -8,25 +8,19 @@
  * threshold would give), the recovery at FP ≤ 5 %, and the pipeline's cut. One pass, given the tilt
  * angles. Writes bench/results/glare-sweep.{json,md}. PANN_MODELS_DIR picks other weights.
  */
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { req, pct, loadNets } = require('./_refine-bench');
+const { req, pct, loadNets, machineInfo, writeResults, mean, peakQuantiles } = require('./_refine-bench');
 
 const refine = req('refine');
 const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
 const { evaluate } = req('metrics');
 
-const RESULTS = path.join(__dirname, 'results');
 const METHODS = ['raw', 'unet', 'glare'];
 const CUTS = 48;
 const FP_BUDGET = 0.05;
 
 /** Recovery and FP rate at `CUTS` cuts spread over the candidates' peak values, plus the automatic cut. */
 function sweep(trace, truth) {
-  const peaks = Array.from(trace.peak).filter((v, c) => trace.suppressedBy[c] === -1 && Number.isFinite(v));
-  peaks.sort((a, b) => a - b);
-  const cuts = Array.from({ length: CUTS }, (_, i) => peaks[Math.floor((i / CUTS) * peaks.length)]);
+  const cuts = peakQuantiles(trace, CUTS);
   const at = (threshold) => {
     const m = evaluate(selectAtoms(trace, { threshold }), truth);
     return { threshold, recovery: m.recoveryRate, falsePositive: m.falsePositiveRate };
@@ -69,14 +63,7 @@ exports.main = async function main(args) {
         ).join(', '),
     );
   }
-  const machine = { cpus: os.cpus().length, node: process.version, date: new Date().toISOString() };
-  fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(
-    path.join(RESULTS, 'glare-sweep.json'),
-    JSON.stringify({ machine, cuts: CUTS, fpBudget: FP_BUDGET, rows }, null, 2) + '\n',
-  );
-
-  const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const machine = machineInfo();
   const doses = [...new Set(rows.map((r) => r.dose))];
   const merit = (p) => p.recovery - p.falsePositive;
   const table = doses.map((d) => {
@@ -117,6 +104,5 @@ exports.main = async function main(args) {
     `| auto | ${paired('auto')} |`,
     '',
   ];
-  fs.writeFileSync(path.join(RESULTS, 'glare-sweep.md'), md.join('\n'));
-  console.log(md.join('\n'));
+  writeResults('glare-sweep', { machine, cuts: CUTS, fpBudget: FP_BUDGET, rows }, md.join('\n'));
 };

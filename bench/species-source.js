@@ -4,13 +4,9 @@
  * same traced atoms? FePt (`fept-lowdose`) at 3e3, 5e3 and 1e4 e⁻/Å², seeds 0–2; beside it the
  * pipeline without refinement. Writes bench/results/species-source.{json,md}.
  */
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { pct } = require('./_refine-bench');
+const { pct, machineInfo, writeResults } = require('./_refine-bench');
 const pann = require('../kernel-lib/dist');
 
-const RESULTS = path.join(__dirname, 'results');
 const SPECIES = ['Fe', 'Pt'];
 
 exports.main = async function main() {
@@ -46,12 +42,7 @@ exports.main = async function main() {
       rows.push(row);
       console.error(JSON.stringify(row));
     }
-  const machine = { cpus: os.cpus().length, node: process.version, date: new Date().toISOString() };
-  fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(
-    path.join(RESULTS, 'species-source.json'),
-    JSON.stringify({ machine, rows }, null, 2) + '\n',
-  );
+  const machine = machineInfo();
   const md = [
     '# Where k-means reads species from, with GLARE refinement',
     '',
@@ -65,6 +56,5 @@ exports.main = async function main() {
     ),
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(RESULTS, 'species-source.md'), md);
-  console.log(md);
+  writeResults('species-source', { machine, rows }, md);
 };

@@ -247,8 +247,6 @@ test('trilinear resampling keeps a smooth field', () => {
 });
 
 describe('independent exposure (the measurement of the consistency term with physicsExposure "independent")', () => {
-  const corr = pearsonCorrelation;
-
   test('same particle, angles and dose; reproducible; its shot noise is independent of the first exposure', async () => {
     // a training set-up with plain Poisson noise, so that its noise-free series is the 'ideal' preset
     let seed = 0;
@@ -266,10 +264,10 @@ describe('independent exposure (the measurement of the consistency term with phy
     const n1 = noise(measured),
       n2 = noise(second);
     // the signal is the same: both correlate strongly with the noise-free series
-    expect(corr(second.data, ideal.data)).toBeGreaterThan(0.5);
-    expect(corr(measured.data, second.data)).toBeGreaterThan(0.5);
+    expect(pearsonCorrelation(second.data, ideal.data)).toBeGreaterThan(0.5);
+    expect(pearsonCorrelation(measured.data, second.data)).toBeGreaterThan(0.5);
     // and the noise is not shared (a re-reconstruction of the same series would give exactly 1)
-    expect(Math.abs(corr(n1, n2))).toBeLessThan(0.05);
+    expect(Math.abs(pearsonCorrelation(n1, n2))).toBeLessThan(0.05);
   });
 
   test('pann train names a bad --physics-exposure before any training starts', async () => {
