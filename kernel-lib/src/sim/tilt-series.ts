@@ -114,21 +114,40 @@ export function crossSectionsA2(species: Iterable<string>, zExponent = 1.7, cros
   return out;
 }
 
-interface Prepared {
+/** The expected-signal side of an acquisition: what every projection's counts are drawn around. */
+export interface SignalModel {
+  /** Projection angles (ZYZ Euler triples, degrees). */
   angles: EulerZYZDeg[];
   ny: number;
   nx: number;
+  /** Detector pixel edge in Å. */
   pixelA: number;
+  /** Expected integrated counts of one atom per projection, by species. */
   weights: Record<string, number>;
+  /** Gaussian σ of an atom's image in Å (atom blur and probe combined). */
   sigmaA: number;
+  /** Support-film counts per pixel at zero tilt (grows as 1/cos θ). */
   backgroundPerPixel: number;
   noise: NoiseModel;
+}
+
+interface Prepared extends SignalModel {
   shiftsA: Float64Array;
   rngJitter: Rng;
   rngNoise: Rng;
 }
 
-function prepare(model: AtomicModel, volumeShape: Shape3, opts: AcquisitionOptions, seed: number): Prepared {
+/** Support-film counts per pixel of the projection with rotation matrix R (row-major 3×3). */
+export function supportBackground(sm: SignalModel, R: ArrayLike<number>): number {
+  // The film's normal is the specimen z axis; its projected thickness grows as 1/|cos(normal, beam)| = 1/|R₃₃|.
+  return sm.backgroundPerPixel / Math.max(Math.abs(R[8]), COS_84);
+}
+
+/**
+ * The expected signal of a tilt series (no random draws): angles, counts per atom by species, atom
+ * image σ, support background and the resolved noise model, validated as the simulator does.
+ */
+export function signalModel(model: AtomicModel, volumeShape: Shape3, opts: AcquisitionOptions): SignalModel {
   assertPositive(opts.totalDoseEPerA2, 'totalDoseEPerA2 (e⁻/Å², whole series)');
   const angles = acquisitionAngles(opts);
   const noise = resolveNoiseModel(opts.noiseModel ?? 'realistic', opts.noise);
@@ -145,12 +164,6 @@ function prepare(model: AtomicModel, volumeShape: Shape3, opts: AcquisitionOptio
   const atomSigma = opts.atomSigmaA ?? 0.35,
     probeSigma = opts.probeSigmaA ?? 0.5;
   if (!(atomSigma >= 0 && probeSigma >= 0 && atomSigma + probeSigma > 0)) throw new PannError('OPTION', 'atomSigmaA and probeSigmaA must be ≥ 0 Å and not both 0', { field: 'probeSigmaA' });
-  const rng = createRng(seed);
-  const rngShift = rng.fork(),
-    rngJitter = rng.fork(),
-    rngNoise = rng.fork();
-  const shiftsA = new Float64Array(2 * angles.length);
-  if (noise.misalignmentSigmaA > 0) for (let i = 0; i < shiftsA.length; i++) shiftsA[i] = noise.misalignmentSigmaA * rngShift.normal();
   return {
     angles,
     ny,
@@ -160,10 +173,18 @@ function prepare(model: AtomicModel, volumeShape: Shape3, opts: AcquisitionOptio
     sigmaA: Math.hypot(atomSigma, probeSigma),
     backgroundPerPixel: dosePerProjection * pixelA * pixelA * eta * noise.supportScatterFraction,
     noise,
-    shiftsA,
-    rngJitter,
-    rngNoise,
   };
+}
+
+function prepare(model: AtomicModel, volumeShape: Shape3, opts: AcquisitionOptions, seed: number): Prepared {
+  const sm = signalModel(model, volumeShape, opts);
+  const rng = createRng(seed);
+  const rngShift = rng.fork(),
+    rngJitter = rng.fork(),
+    rngNoise = rng.fork();
+  const shiftsA = new Float64Array(2 * sm.angles.length);
+  if (sm.noise.misalignmentSigmaA > 0) for (let i = 0; i < shiftsA.length; i++) shiftsA[i] = sm.noise.misalignmentSigmaA * rngShift.normal();
+  return { ...sm, shiftsA, rngJitter, rngNoise };
 }
 
 /** Renders projection t into `out` (offset t·ny·nx): expected counts, geometric errors, then noise. */
@@ -198,8 +219,7 @@ function renderProjection(model: AtomicModel, volumeShape: Shape3, p: Prepared, 
       for (let i = 0; i < nx; i++) img[off + i] = Math.max(0, cubicAt(row, nx, i + d));
     }
   }
-  // The support film's normal is the specimen z axis; its projected thickness grows as 1/|cos(normal, beam)| = 1/|R₃₃|.
-  const bg = p.backgroundPerPixel / Math.max(Math.abs(R[8]), COS_84);
+  const bg = supportBackground(p, R);
   const base = t * ny * nx;
   const rng = p.rngNoise;
   for (let q = 0; q < ny * nx; q++) {
