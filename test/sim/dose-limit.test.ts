@@ -1,5 +1,9 @@
 import { doseLimits, summarizeDoseLimits } from '../../kernel-lib/src/sim/dose-limit';
-import { simulateTiltSeriesSync, acquisitionAngles, type AcquisitionOptions } from '../../kernel-lib/src/sim/tilt-series';
+import {
+  simulateTiltSeriesSync,
+  acquisitionAngles,
+  type AcquisitionOptions,
+} from '../../kernel-lib/src/sim/tilt-series';
 import { projectAtoms } from '../../kernel-lib/src/sim/project-atoms';
 import { rotationCentreA } from '../../kernel-lib/src/core/frame';
 import type { AtomicModel, Shape3 } from '../../kernel-lib/src/core/types';
@@ -10,13 +14,22 @@ const centre = rotationCentreA(shape, voxel);
 
 function atoms(list: [string, number, number, number][]): AtomicModel {
   return {
-    positionsA: Float64Array.from(list.flatMap(([, x, y, z]) => [centre[0] + x, centre[1] + y, centre[2] + z])),
+    positionsA: Float64Array.from(
+      list.flatMap(([, x, y, z]) => [centre[0] + x, centre[1] + y, centre[2] + z]),
+    ),
     species: list.map(([s]) => s),
   };
 }
 
 function acq(extra: Partial<AcquisitionOptions> = {}): AcquisitionOptions {
-  return { totalDoseEPerA2: 1e4, tiltRangeDeg: [-60, 60], nAngles: 13, pixelSizeA: voxel, noiseModel: 'poisson', ...extra };
+  return {
+    totalDoseEPerA2: 1e4,
+    tiltRangeDeg: [-60, 60],
+    nAngles: 13,
+    pixelSizeA: voxel,
+    noiseModel: 'poisson',
+    ...extra,
+  };
 }
 
 describe('doseLimits', () => {
@@ -62,7 +75,8 @@ describe('doseLimits', () => {
     for (let seed = 0; seed < 300; seed++) {
       const obs = simulateTiltSeriesSync(model, shape, a, seed).tilts.data;
       let t = 0;
-      for (let q = 0; q < obs.length; q++) if (fe[q] > 1e-9) t += (fe[q] * (obs[q] - (all[q] - fe[q]))) / all[q];
+      for (let q = 0; q < obs.length; q++)
+        if (fe[q] > 1e-9) t += (fe[q] * (obs[q] - (all[q] - fe[q]))) / all[q];
       stats.push(t);
     }
     const mean = stats.reduce((s, x) => s + x, 0) / stats.length;

@@ -36,10 +36,20 @@ export interface DoseLimits {
  * @param volumeShape [nz, ny, nx] of the volume frame (sets the rotation centre)
  * @param acquisition the simulator's acquisition options (TOTAL dose e⁻/Å², angles in degrees, lengths in Å)
  */
-export function doseLimits(model: AtomicModel, volumeShape: Shape3, acquisition: AcquisitionOptions): DoseLimits {
+export function doseLimits(
+  model: AtomicModel,
+  volumeShape: Shape3,
+  acquisition: AcquisitionOptions,
+): DoseLimits {
   const sm = signalModel(model, volumeShape, acquisition);
   const { ny, nx, pixelA: s, noise } = sm;
-  const expected = projectAtoms(model, sm.angles, { detectorShape: [ny, nx], pixelSizeA: s, volumeShape, weightBySpecies: sm.weights, sigmaA: sm.sigmaA });
+  const expected = projectAtoms(model, sm.angles, {
+    detectorShape: [ny, nx],
+    pixelSizeA: s,
+    volumeShape,
+    weightBySpecies: sm.weights,
+    sigmaA: sm.sigmaA,
+  });
   const read2 = noise.readNoiseCounts ** 2;
   const [cx, cy, cz] = rotationCentreA(volumeShape, s);
   const [cu, cv] = detectorCentrePixel(ny, nx);
@@ -97,7 +107,9 @@ export function doseLimits(model: AtomicModel, volumeShape: Shape3, acquisition:
   const positionBoundPm = new Float64Array(n);
   for (let a = 0; a < n; a++) {
     snr[a] = Math.sqrt(info[a]);
-    positionBoundPm[a] = Number.isFinite(info[a]) ? 100 * Math.sqrt(traceOfInverse(fisher.subarray(6 * a, 6 * a + 6))) : 0;
+    positionBoundPm[a] = Number.isFinite(info[a])
+      ? 100 * Math.sqrt(traceOfInverse(fisher.subarray(6 * a, 6 * a + 6)))
+      : 0;
   }
   return { snr, positionBoundPm, species: [...model.species] };
 }
@@ -126,7 +138,10 @@ export interface DoseLimitSummary {
  * @param limits result of doseLimits
  * @param opts.minSnr detection criterion (default 5, Rose's)
  */
-export function summarizeDoseLimits(limits: DoseLimits, opts: { minSnr?: number } = {}): { all: DoseLimitSummary; bySpecies: Record<string, DoseLimitSummary> } {
+export function summarizeDoseLimits(
+  limits: DoseLimits,
+  opts: { minSnr?: number } = {},
+): { all: DoseLimitSummary; bySpecies: Record<string, DoseLimitSummary> } {
   const k = opts.minSnr ?? 5;
   if (!(k >= 0)) throw new PannError('OPTION', `minSnr must be a number ≥ 0, got ${k}`, { field: 'minSnr' });
   const group = (idx: number[]): DoseLimitSummary => {
