@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- glare-rfactor-cut [--particles n]`: can the measurement choose the cut? On GLARE's
- * output, for a ladder of cuts, the selected atoms are labelled (k-means, the species a user names)
+ * `npm run bench -- glare-rfactor-cut [--particles n] [--net glare|unet] [--split validation|test]`: can
+ * the measurement choose the cut? On a refined volume (GLARE's by default), for a ladder of cuts, the selected atoms are labelled (k-means, the species a user names)
  * and their R-factor against the measured tilt series computed; the cut with the lowest R-factor is
  * compared with the pipeline's adaptive cut and with the best cut in hindsight (oracle, needs the
- * truth). Validation split (seeds past the 3 training monitors, as glare-threshold), 1e5 / 1e4 / 3e3
- * e⁻/Å². An experiment for the planner, not a pipeline option. Writes
- * bench/results/glare-rfactor-cut.{json,md}.
+ * truth). Validation split (seeds past the 3 training monitors, as glare-threshold) or the test split,
+ * 1e5 / 1e4 / 3e3 e⁻/Å². An experiment for the planner, not a pipeline option. Writes
+ * bench/results/glare-rfactor-cut.{json,md} (GLARE, validation) or glare-rfactor-cut-<split>-<net>.*
  */
 const {
   req,
@@ -27,11 +27,11 @@ const DOSES = [1e5, 1e4, 3e3];
 const FIRST_SEED = refine.VALIDATION_SEED_BASE + 10;
 const CUTS = 12;
 
-async function oneCase(spec, model) {
+async function oneCase(spec, model, method) {
   const pair = await refine.makePair(spec);
   const species = [...new Set(pair.truth.species)];
   const vol = await refine.refineVolume(pair.reconstruction, {
-    method: 'glare',
+    method,
     model,
     tiltsForPhysics: pair.tilts,
   });
@@ -65,24 +65,36 @@ async function oneCase(spec, model) {
 
 exports.main = async function main(args) {
   const nParticles = numberArg(args, '--particles', 10);
-  const { glare } = await loadNets(refine, ['glare']);
+  const at = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+  const method = at('--net', 'glare');
+  const split = at('--split', 'validation');
+  if (!['glare', 'unet'].includes(method) || !['validation', 'test'].includes(split))
+    throw new Error(`--net glare|unet and --split validation|test, got ${method} / ${split}`);
+  const net = (await loadNets(refine, [method]))[method];
+  // validation: particles past the training monitors; test: the GLARE benchmark's split at these doses
+  const specs =
+    split === 'test'
+      ? refine.testSpecs(DOSES)
+      : Array.from({ length: nParticles }, (_, p) =>
+          DOSES.map((d) => refine.sampleSpec(FIRST_SEED + p, { totalDoseEPerA2: d })),
+        ).flat();
   const rows = [];
-  for (let p = 0; p < nParticles; p++)
-    for (const dose of DOSES) {
-      const r = await oneCase(refine.sampleSpec(FIRST_SEED + p, { totalDoseEPerA2: dose }), glare);
-      rows.push(r);
-      console.error(
-        `${r.morphology} ${r.species} ${dose}: auto ${pct(r.auto.recovery)}/${pct(r.auto.falsePositive)} R ${r.auto.rFactor.toFixed(3)}; R-min ${pct(r.rMin.recovery)}/${pct(r.rMin.falsePositive)} R ${r.rMin.rFactor.toFixed(3)}; oracle ${pct(r.oracle.recovery)}/${pct(r.oracle.falsePositive)}`,
-      );
-    }
+  for (const spec of specs) {
+    const r = await oneCase(spec, net, method);
+    rows.push(r);
+    console.error(
+      `${r.morphology} ${r.species} ${r.dose}: auto ${pct(r.auto.recovery)}/${pct(r.auto.falsePositive)} R ${r.auto.rFactor.toFixed(3)}; R-min ${pct(r.rMin.recovery)}/${pct(r.rMin.falsePositive)} R ${r.rMin.rFactor.toFixed(3)}; oracle ${pct(r.oracle.recovery)}/${pct(r.oracle.falsePositive)}`,
+    );
+  }
   const machine = machineInfo();
+  const label = method === 'glare' ? 'GLARE' : 'plain U-Net';
   const line = (label, rs) =>
     `| ${label} | ${rs.length} | ${['auto', 'rMin', 'oracle'].map((k) => `${pct(mean(rs.map((r) => r[k].recovery)))} / ${pct(mean(rs.map((r) => r[k].falsePositive)))} / ${pct(mean(rs.map((r) => r[k].recovery - r[k].falsePositive)))}`).join(' | ')} |`;
   const crystalline = rows.filter((r) => r.morphology !== 'amorphous');
   const md = [
-    '# Choosing the cut on a GLARE volume by the R-factor (validation split)',
+    `# Choosing the cut on a ${label} volume by the R-factor (${split} split)`,
     '',
-    `${nParticles} validation particles (seeds ${FIRST_SEED}…${FIRST_SEED + nParticles - 1}), GLARE (${glare.info.trainedSteps} steps, one pass, given the angles). Per case: the adaptive cut (auto), and ${CUTS} cuts at quantiles of the candidates' peaks; at each, the atoms are labelled by k-means (the particle's species) and their R-factor against the background-subtracted tilt series computed (rFactor defaults). "R-min": the cut with the lowest R-factor (needs no truth); "oracle": the best recovery − FP among the same cuts (needs the truth). Cells: recovery % / FP % / recovery − FP (points), means over cases. Made by \`npm run bench -- glare-rfactor-cut${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, ${machine.date}.`,
+    `${split === 'test' ? `The GLARE test split (seeds ${refine.TEST_SEED_BASE}+, one particle per morphology)` : `${nParticles} validation particles (seeds ${FIRST_SEED}…${FIRST_SEED + nParticles - 1})`}, ${label} (${net.info.trainedSteps} steps, one pass${method === 'glare' ? ', given the angles' : ''}). Per case: the adaptive cut (auto), and ${CUTS} cuts at quantiles of the candidates' peaks; at each, the atoms are labelled by k-means (the particle's species) and their R-factor against the background-subtracted tilt series computed (rFactor defaults). "R-min": the cut with the lowest R-factor (needs no truth); "oracle": the best recovery − FP among the same cuts (needs the truth). Cells: recovery % / FP % / recovery − FP (points), means over cases. Made by \`npm run bench -- glare-rfactor-cut${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, ${machine.date}.`,
     '',
     '| cases | n | auto | R-min | oracle |',
     '| --- | ---: | --- | --- | --- |',
@@ -100,5 +112,10 @@ exports.main = async function main(args) {
     ),
     '',
   ];
-  writeResults('glare-rfactor-cut', { machine, steps: glare.info.trainedSteps, rows }, md.join('\n'), 1);
+  // the default run (GLARE, validation) keeps its name; the others are named for what they ran
+  const name =
+    method === 'glare' && split === 'validation'
+      ? 'glare-rfactor-cut'
+      : `glare-rfactor-cut-${split}-${method}`;
+  writeResults(name, { machine, net: method, split, steps: net.info.trainedSteps, rows }, md.join('\n'), 1);
 };
