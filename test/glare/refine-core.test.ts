@@ -215,6 +215,11 @@ describe('data generator', () => {
     expect(t.map((s) => s.simulate.totalDoseEPerA2)).toEqual([1e4, 1e3]);
     expect(t[0].simulate.particle).toEqual(t[1].simulate.particle);
     expect(t.every((s) => s.seed > validationSpecs(1)[0].seed)).toBe(true);
+    // a subset of morphologies draws the same particles as the full split
+    const full = testSpecs([1e4]);
+    for (const m of ['amorphous', 'cuboctahedron', 'sphere'])
+      expect(testSpecs([1e4], 1, [m])[0]).toEqual(full.find((s) => s.morphology === m));
+    expect(() => testSpecs([1e4], 1, ['cylinder'])).toThrow(/unknown test morphology 'cylinder'/);
   });
 
   test('draws cover every morphology, composition kind, noise preset and the dose range', () => {

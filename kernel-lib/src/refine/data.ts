@@ -7,6 +7,7 @@
  * spheres), composition (pure metals, ordered L1₀/L1₂ and random alloys, core–shell), size, voxel
  * size, total dose (log-uniform 1e3–1e6 e⁻/Å²), tilt range and count, and noise preset.
  */
+import { PannError } from '../core/errors';
 import { createRng, type Rng } from '../core/rng';
 import { atomicNumber } from '../core/elements';
 import type { AtomicModel, Shape3, TiltSeries, Volume } from '../core/types';
@@ -180,15 +181,22 @@ export function validationSpecs(n: number): SampleSpec[] {
   return Array.from({ length: n }, (_, i) => sampleSpec(VALIDATION_SEED_BASE + i));
 }
 
+/** Morphologies of the test split, in the order that fixes their seeds. */
+export const TEST_MORPHOLOGIES: readonly string[] = [...SHAPES, 'amorphous'];
+
 /**
  * The fixed test split: for each morphology (every shape and 'amorphous') and each dose in `doses`,
- * `perCell` particles; the particle of a (morphology, index) cell is the same at every dose.
+ * `perCell` particles; the particle of a (morphology, index) cell is the same at every dose, and the
+ * same whichever subset of morphologies is asked for (its seed comes from its place in
+ * TEST_MORPHOLOGIES).
  */
-export function testSpecs(doses: number[] = TEST_DOSES, perCell = 1, morphologies: string[] = [...SHAPES, 'amorphous']): SampleSpec[] {
+export function testSpecs(doses: number[] = TEST_DOSES, perCell = 1, morphologies: readonly string[] = TEST_MORPHOLOGIES): SampleSpec[] {
   const out: SampleSpec[] = [];
-  morphologies.forEach((m, mi) => {
+  for (const m of morphologies) {
+    const mi = TEST_MORPHOLOGIES.indexOf(m);
+    if (mi < 0) throw new PannError('OPTION', `unknown test morphology '${m}' (expected ${TEST_MORPHOLOGIES.join(', ')})`, { field: 'morphologies' });
     for (let c = 0; c < perCell; c++) for (const d of doses) out.push(sampleSpec(TEST_SEED_BASE + 100 * mi + c, { totalDoseEPerA2: d, morphology: m }));
-  });
+  }
   return out;
 }
 

@@ -6,7 +6,7 @@ export type { TrainOptions, TrainStepEvent, PhysicsExposure } from './training';
 export { trainCommand, trainCommandBuilder } from './cli';
 export { buildRefineNetwork, DEFAULT_ARCH, GLOBAL_EDGE } from './model';
 export type { RefineArch, RefineNet } from './model';
-export { sampleSpec, makePair, independentExposure, validationSpecs, testSpecs, targetWeights, SAMPLE_EDGE, TEST_DOSES, VALIDATION_SEED_BASE, TEST_SEED_BASE } from './data';
+export { sampleSpec, makePair, independentExposure, validationSpecs, testSpecs, targetWeights, SAMPLE_EDGE, TEST_DOSES, TEST_MORPHOLOGIES, VALIDATION_SEED_BASE, TEST_SEED_BASE } from './data';
 export type { SampleSpec, TrainingPair } from './data';
 export { physicsContext, physicsGradient, DEFAULT_PHYSICS } from './physics';
 export type { PhysicsWeights, PhysicsContext } from './physics';
