@@ -5,21 +5,13 @@ import {
   type AcquisitionOptions,
 } from '../../kernel-lib/src/sim/tilt-series';
 import { projectAtoms } from '../../kernel-lib/src/sim/project-atoms';
-import { rotationCentreA } from '../../kernel-lib/src/core/frame';
+import { atomsAroundCentre } from './helpers';
 import type { AtomicModel, Shape3 } from '../../kernel-lib/src/core/types';
 
 const shape: Shape3 = [32, 32, 32];
 const voxel = 0.6;
-const centre = rotationCentreA(shape, voxel);
-
-function atoms(list: [string, number, number, number][]): AtomicModel {
-  return {
-    positionsA: Float64Array.from(
-      list.flatMap(([, x, y, z]) => [centre[0] + x, centre[1] + y, centre[2] + z]),
-    ),
-    species: list.map(([s]) => s),
-  };
-}
+const atoms = (list: [string, number, number, number][]): AtomicModel =>
+  atomsAroundCentre(shape, voxel, list);
 
 function acq(extra: Partial<AcquisitionOptions> = {}): AcquisitionOptions {
   return {

@@ -1,5 +1,16 @@
 /** Small helpers shared by the simulator tests (not a test file itself). */
 import { CellGrid } from '../../kernel-lib/src/sim/neighbours';
+import { rotationCentreA } from '../../kernel-lib/src/core/frame';
+import type { AtomicModel, Shape3 } from '../../kernel-lib/src/core/types';
+
+/** Atoms given as [species, dx, dy, dz] in Å from the rotation centre of a volume frame. */
+export function atomsAroundCentre(shape: Shape3, voxelSizeA: number, list: [string, number, number, number][]): AtomicModel {
+  const c = rotationCentreA(shape, voxelSizeA);
+  return {
+    positionsA: Float64Array.from(list.flatMap(([, x, y, z]) => [c[0] + x, c[1] + y, c[2] + z])),
+    species: list.map(([s]) => s),
+  };
+}
 
 /** Indices of neighbours of atom `a` within `cutoffA`. */
 export function neighboursOf(positionsA: Float64Array, a: number, cutoffA: number): number[] {

@@ -6,7 +6,7 @@ import {
   type AcquisitionOptions,
 } from '../../kernel-lib/src/sim/tilt-series';
 import { buildParticle } from '../../kernel-lib/src/sim/particle';
-import { rotationCentreA } from '../../kernel-lib/src/core/frame';
+import { atomsAroundCentre } from './helpers';
 import { rotationZYZ } from '../../kernel-lib/src/core/geometry';
 import type { AtomicModel, Shape3 } from '../../kernel-lib/src/core/types';
 
@@ -36,12 +36,7 @@ function sum(a: Float32Array, from = 0, to = a.length): number {
 
 /** One atom of a species, `offsetA` from the rotation centre. */
 function single(sp: string, offsetA: [number, number, number] = [0, 0, 0]): AtomicModel {
-  const c = rotationCentreA(shape, voxel);
-  return {
-    positionsA: Float64Array.from([c[0] + offsetA[0], c[1] + offsetA[1], c[2] + offsetA[2]]),
-    species: [sp],
-    cellA: [48 * voxel, 48 * voxel, 48 * voxel],
-  };
+  return { ...atomsAroundCentre(shape, voxel, [[sp, ...offsetA]]), cellA: [48 * voxel, 48 * voxel, 48 * voxel] };
 }
 
 describe('tilt angles', () => {

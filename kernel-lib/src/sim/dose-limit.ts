@@ -13,11 +13,10 @@
  * neighbours), so a method's recovery above the detectable fraction, or an RMSE below the bound,
  * would be a bug, and the distance to them is what better methods can still win.
  */
-import { detectorCentrePixel, rotationZYZ } from '../core/geometry';
-import { rotationCentreA } from '../core/frame';
+import { rotationZYZ } from '../core/geometry';
 import { PannError } from '../core/errors';
 import type { AtomicModel, Shape3 } from '../core/types';
-import { projectAtoms } from './project-atoms';
+import { detectorWindow, projectAtoms, projectionFrame } from './project-atoms';
 import { signalModel, supportBackground, type AcquisitionOptions } from './tilt-series';
 
 /** Per-atom dose limits of one acquisition (index = atom index of the model). */
@@ -51,8 +50,7 @@ export function doseLimits(
     sigmaA: sm.sigmaA,
   });
   const read2 = noise.readNoiseCounts ** 2;
-  const [cx, cy, cz] = rotationCentreA(volumeShape, s);
-  const [cu, cv] = detectorCentrePixel(ny, nx);
+  const frame = projectionFrame(volumeShape, s, ny, nx);
   const sgPx = sm.sigmaA / s;
   const inv2 = 1 / (2 * sgPx * sgPx);
   const reach = Math.ceil(4 * sgPx);
@@ -65,16 +63,8 @@ export function doseLimits(
     const bg = supportBackground(sm, R);
     const base = t * ny * nx;
     for (let a = 0; a < n; a++) {
-      const rx = p[3 * a] - cx,
-        ry = p[3 * a + 1] - cy,
-        rz = p[3 * a + 2] - cz;
-      const u = (R[0] * rx + R[1] * ry + R[2] * rz) / s + cu;
-      const v = (R[3] * rx + R[4] * ry + R[5] * rz) / s + cv;
+      const { u, v, i0, i1, j0, j1 } = detectorWindow(R, p, a, frame, reach);
       const norm = sm.weights[model.species[a]] / (2 * Math.PI * sgPx * sgPx);
-      const i0 = Math.max(0, Math.floor(u) - reach),
-        i1 = Math.min(nx - 1, Math.ceil(u) + reach);
-      const j0 = Math.max(0, Math.floor(v) - reach),
-        j1 = Math.min(ny - 1, Math.ceil(v) + reach);
       for (let j = j0; j <= j1; j++) {
         const dv = j - v;
         for (let i = i0; i <= i1; i++) {

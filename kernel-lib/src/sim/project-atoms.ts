@@ -26,8 +26,7 @@ export function projectAtoms(model: AtomicModel, anglesDeg: EulerZYZDeg[], opts:
   const [ny, nx] = opts.detectorShape;
   const s = opts.pixelSizeA;
   const out = new Float32Array(anglesDeg.length * ny * nx);
-  const [cx, cy, cz] = rotationCentreA(opts.volumeShape, s);
-  const [cu, cv] = detectorCentrePixel(ny, nx);
+  const frame = projectionFrame(opts.volumeShape, s, ny, nx);
   const n = model.species.length;
   const weight = new Float64Array(n);
   const sigma = new Float64Array(n);
@@ -45,19 +44,10 @@ export function projectAtoms(model: AtomicModel, anglesDeg: EulerZYZDeg[], opts:
     const R = rotationZYZ(anglesDeg[t]);
     const base = t * ny * nx;
     for (let a = 0; a < n; a++) {
-      const rx = p[3 * a] - cx,
-        ry = p[3 * a + 1] - cy,
-        rz = p[3 * a + 2] - cz;
-      const u = (R[0] * rx + R[1] * ry + R[2] * rz) / s + cu;
-      const v = (R[3] * rx + R[4] * ry + R[5] * rz) / s + cv;
       const sgPx = sigma[a] / s;
       const norm = weight[a] / (2 * Math.PI * sgPx * sgPx);
       const inv2 = 1 / (2 * sgPx * sgPx);
-      const reach = Math.ceil(4 * sgPx);
-      const i0 = Math.max(0, Math.floor(u) - reach),
-        i1 = Math.min(nx - 1, Math.ceil(u) + reach);
-      const j0 = Math.max(0, Math.floor(v) - reach),
-        j1 = Math.min(ny - 1, Math.ceil(v) + reach);
+      const { u, v, i0, i1, j0, j1 } = detectorWindow(R, p, a, frame, Math.ceil(4 * sgPx));
       for (let j = j0; j <= j1; j++) {
         const dv2 = (j - v) * (j - v);
         const row = base + j * nx;
@@ -69,4 +59,44 @@ export function projectAtoms(model: AtomicModel, anglesDeg: EulerZYZDeg[], opts:
     }
   }
   return out;
+}
+
+/** What places an atom on the detector: rotation centre (Å), detector centre (pixels), pixel size and detector size. */
+export interface ProjectionFrame {
+  centreA: [number, number, number];
+  detectorCentre: [number, number];
+  pixelSizeA: number;
+  ny: number;
+  nx: number;
+}
+
+/** The projection frame of a volume frame [nz, ny, nx] seen on a detector [ny, nx] of the given pixel size. */
+export function projectionFrame(volumeShape: Shape3, pixelSizeA: number, ny: number, nx: number): ProjectionFrame {
+  return { centreA: rotationCentreA(volumeShape, pixelSizeA), detectorCentre: detectorCentrePixel(ny, nx), pixelSizeA, ny, nx };
+}
+
+/**
+ * Where atom `a` of `positionsA` falls in the projection with rotation R (row-major 3×3): its centre
+ * (u, v) in pixels and the detector window [i0, i1] × [j0, j1] within `reach` pixels of it.
+ */
+export function detectorWindow(
+  R: ArrayLike<number>,
+  positionsA: Float64Array,
+  a: number,
+  f: ProjectionFrame,
+  reach: number,
+): { u: number; v: number; i0: number; i1: number; j0: number; j1: number } {
+  const rx = positionsA[3 * a] - f.centreA[0],
+    ry = positionsA[3 * a + 1] - f.centreA[1],
+    rz = positionsA[3 * a + 2] - f.centreA[2];
+  const u = (R[0] * rx + R[1] * ry + R[2] * rz) / f.pixelSizeA + f.detectorCentre[0];
+  const v = (R[3] * rx + R[4] * ry + R[5] * rz) / f.pixelSizeA + f.detectorCentre[1];
+  return {
+    u,
+    v,
+    i0: Math.max(0, Math.floor(u) - reach),
+    i1: Math.min(f.nx - 1, Math.ceil(u) + reach),
+    j0: Math.max(0, Math.floor(v) - reach),
+    j1: Math.min(f.ny - 1, Math.ceil(v) + reach),
+  };
 }
