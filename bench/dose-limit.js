@@ -45,18 +45,6 @@ function recoveryAmong(out, keep) {
   return n ? r / n : NaN;
 }
 
-/**
- * Surface atoms: coordination (neighbours within 1.2 × the median nearest-neighbour distance) below
- * 0.8 × the particle's 90th-percentile coordination — CN ≤ 9 in an fcc particle, whose bulk has 12.
- */
-function surfaceAtoms(positionsA) {
-  const nn = Array.from(sim.nearestNeighbourDistances(positionsA, 6)).sort((a, b) => a - b);
-  const cn = sim.coordinationNumbers(positionsA, 1.2 * nn[nn.length >> 1]);
-  const sorted = Array.from(cn).sort((a, b) => a - b);
-  const p90 = sorted[Math.floor(0.9 * (sorted.length - 1))];
-  return Array.from(cn, (c) => c < 0.8 * p90);
-}
-
 async function oneCase(spec, nets) {
   const pair = await refine.makePair(spec);
   const resolved = sim.resolveSimulation(spec.simulate);
@@ -65,7 +53,7 @@ async function oneCase(spec, nets) {
     ...resolved.acquisition,
   });
   const snr = limits.snr;
-  const surface = surfaceAtoms(pair.truth.positionsA);
+  const surface = sim.surfaceAtoms(pair.truth.positionsA);
   const summary = sim.summarizeDoseLimits(limits, { minSnr: ROSE });
   const methods = {};
   for (const method of METHODS) {

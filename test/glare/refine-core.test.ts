@@ -16,6 +16,8 @@ import {
   VALIDATION_SEED_BASE,
 } from '../../kernel-lib/src/refine/data';
 import { createRng } from '../../kernel-lib/src/core/rng';
+import { buildParticle } from '../../kernel-lib/src/sim/particle';
+import { surfaceAtoms } from '../../kernel-lib/src/sim/neighbours';
 import type { Shape3, TiltSeries } from '../../kernel-lib/src/core/types';
 import { Projector } from '../../kernel-lib/src/recon/projector';
 import { resampleAreaAverage, resampleTrilinear } from '../../kernel-lib/src/refine/volume-ops';
@@ -192,6 +194,29 @@ describe('light-atom weighting', () => {
     expect(at(10)).toBeCloseTo(0, 5); // Pt
   });
 
+  test('surfaceWeight raises the peaks of outer light atoms only', () => {
+    // an fcc FePt cuboctahedron: outer Fe get 1 + s, inner Fe 1, Pt 0
+    const p = buildParticle({ composition: { Fe: 0.5, Pt: 0.5 }, ordering: 'L10', shape: 'cuboctahedron', diameterA: 14, voxelSizeA: 0.5, volumeShape: [48, 48, 48] }, 2);
+    const outer = surfaceAtoms(p.positionsA);
+    const base = lightAtomMap(p, [48, 48, 48], 0.5)!;
+    const raised = lightAtomMap(p, [48, 48, 48], 0.5, 2)!;
+    const at = (m: Float32Array, a: number) => m[(Math.round(p.positionsA[3 * a + 2] / 0.5) * 48 + Math.round(p.positionsA[3 * a + 1] / 0.5)) * 48 + Math.round(p.positionsA[3 * a] / 0.5)];
+    let outerFe = 0,
+      innerFe = 0;
+    p.species.forEach((sp, a) => {
+      if (sp !== 'Fe') return expect(at(raised, a)).toBeCloseTo(at(base, a), 5);
+      if (outer[a]) {
+        outerFe++;
+        expect(at(raised, a) - at(base, a)).toBeGreaterThan(1.5); // + 2 × a unit peak sampled near its centre
+      } else {
+        innerFe++;
+        expect(at(raised, a)).toBeCloseTo(at(base, a), 5);
+      }
+    });
+    expect(outerFe).toBeGreaterThan(10);
+    expect(innerFe).toBeGreaterThan(0);
+  });
+
   test('a target shifted by the added gradient gives the MSE gradient of the weighted loss', () => {
     const light = lightAtomMap(model(['Fe', 'Pt']), shape, 0.5)!;
     const rng = createRng(3);
@@ -273,6 +298,10 @@ describe('independent exposure (the measurement of the consistency term with phy
     expect(pearsonCorrelation(measured.data, second.data)).toBeGreaterThan(0.5);
     // and the noise is not shared (a re-reconstruction of the same series would give exactly 1)
     expect(Math.abs(pearsonCorrelation(n1, n2))).toBeLessThan(0.05);
+  });
+
+  test('pann train names a bad --surface-light-weight before any training starts', async () => {
+    await expect(trainCommand(['glare', '--surface-light-weight=-1', '--steps=1'])).rejects.toThrow(/--surface-light-weight must be a number ≥ 0, got '-1'/);
   });
 
   test('pann train names a bad --physics-exposure before any training starts', async () => {

@@ -48,6 +48,11 @@ export function trainCommandBuilder(): Command {
       'both nets: voxel-loss weight 1 + k on atoms lighter than the particle\'s heaviest species (0: plain MSE)',
       '0',
     )
+    .option(
+      '--surface-light-weight <s>',
+      'both nets: the light-atom weight is 1 + k·(1 + s) on light atoms of the outer surface (0: as the other light atoms)',
+      '0',
+    )
     .option('--no-resume', 'start from scratch even when a checkpoint exists')
     .option('--log <file>', 'also append log lines to this file')
     .action(async (netArg: string, o: Record<string, string | boolean | undefined>) => {
@@ -133,6 +138,7 @@ export async function trainCommand(args: string[]): Promise<Awaited<ReturnType<t
     threads: o.threads ? Number(o.threads) : undefined,
     physics: physicsWeights(o),
     lightAtomWeight: nonNegative(o, 'light-atom-weight'),
+    surfaceLightWeight: nonNegative(o, 'surface-light-weight'),
     physicsExposure: physicsExposure(o),
     outDirs: trainOutDirs(nets, o.out),
     resume: o.resume !== 'false',

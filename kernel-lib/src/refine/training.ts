@@ -83,6 +83,11 @@ export interface TrainOptions {
    * 0 to step 4,000 and 4 from there to 5,000.
    */
   lightAtomWeight?: number;
+  /**
+   * Extra height s of the light-atom weight's peaks on the outer surface (`lightAtomMap`): there the
+   * voxel MSE weighs 1 + k·(1 + s). Needs lightAtomWeight > 0. Default 0 (the shipped weights).
+   */
+  surfaceLightWeight?: number;
   /** Fraction of maxSteps trained on the voxel loss alone before the physics terms start (default 0.1). */
   physicsWarmupFraction?: number;
   physics?: PhysicsWeights;
@@ -140,13 +145,13 @@ const SHAPE: Shape3 = [SAMPLE_EDGE, SAMPLE_EDGE, SAMPLE_EDGE];
 /** Which measurement the consistency term uses (see TrainOptions.physicsExposure). */
 export type PhysicsExposure = 'same' | 'independent';
 
-async function preparePair(spec: SampleSpec, contrastPower: number, exposure: PhysicsExposure): Promise<PreparedPair> {
+async function preparePair(spec: SampleSpec, contrastPower: number, exposure: PhysicsExposure, surfaceLightWeight = 0): Promise<PreparedPair> {
   const p = await makePair(spec);
   const measured = exposure === 'independent' ? await independentExposure(spec, p.truth) : p.tilts;
   const scale = robustScale(p.reconstruction.data);
   const x = new Float32Array(p.reconstruction.data.length);
   for (let i = 0; i < x.length; i++) x[i] = p.reconstruction.data[i] / scale;
-  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), acquisition: acquisitionFeatures(p.tilts.anglesDeg, p.tilts.pixelSizeA), physics: physicsContext(measured, p.target.data, SHAPE, contrastPower), lightMap: lightAtomMap(p.truth, SHAPE, p.reconstruction.voxelSizeA), shift: {} };
+  return { spec, x, target: p.target.data, global: resampleToCube(x, SHAPE, GLOBAL_EDGE), acquisition: acquisitionFeatures(p.tilts.anglesDeg, p.tilts.pixelSizeA), physics: physicsContext(measured, p.target.data, SHAPE, contrastPower), lightMap: lightAtomMap(p.truth, SHAPE, p.reconstruction.voxelSizeA, surfaceLightWeight), shift: {} };
 }
 
 function defaultOutDir(kind: RefineNet): string {
@@ -176,6 +181,7 @@ async function writeCheckpoint(s: NetState, pairsMade: number, opts: TrainOption
     seed: opts.seed ?? 0,
     physics: s.kind === 'glare' ? { ...(opts.physics ?? DEFAULT_PHYSICS), everySteps: opts.physicsEverySteps ?? 6, warmupFraction: opts.physicsWarmupFraction ?? 0.1, exposure: opts.physicsExposure ?? 'same' } : null,
     lightAtomWeight: opts.lightAtomWeight ?? 0,
+    surfaceLightWeight: opts.surfaceLightWeight ?? 0,
     maxSteps: opts.maxSteps ?? 1500,
     data: { poolSize: opts.poolSize ?? 6, refreshEverySteps: opts.refreshEverySteps ?? 4, pairsMade },
     normalisation: 'input / 99.9th percentile; output clamped at 0, atomic-volume units',
@@ -236,6 +242,8 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   if (exposure !== 'same' && exposure !== 'independent') throw new PannError('OPTION', `physicsExposure must be 'same' or 'independent', got '${exposure}'`, { field: 'physicsExposure' });
   const lightWeight = opts.lightAtomWeight ?? 0;
   if (!(lightWeight >= 0)) throw new PannError('OPTION', `lightAtomWeight must be ≥ 0, got ${lightWeight}`, { field: 'lightAtomWeight' });
+  const surfaceLight = opts.surfaceLightWeight ?? 0;
+  if (!(surfaceLight >= 0)) throw new PannError('OPTION', `surfaceLightWeight must be ≥ 0, got ${surfaceLight}`, { field: 'surfaceLightWeight' });
   // with both weights 0 (the no-physics ablation) skip the whole-volume forward passes too
   const physicsOn = physics.projection > 0 || physics.positivity > 0;
   const lr0 = opts.learningRate ?? 1e-3;
@@ -260,14 +268,14 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   if (states.some((s) => s.arch.patchEdge !== e)) throw new PannError('OPTION', 'networks trained together need the same patch edge', { field: 'patchEdge' });
 
   const val: PreparedPair[] = [];
-  for (const spec of validationSpecs(opts.validationSamples ?? 3)) val.push(await preparePair(spec, contrastPower, exposure));
+  for (const spec of validationSpecs(opts.validationSamples ?? 3)) val.push(await preparePair(spec, contrastPower, exposure, surfaceLight));
   // the pool: on resume re-make the last pairs of the stream
   const pool: PreparedPair[] = [];
   const first = Math.max(0, pairsMade - poolSize);
   for (let k = 0; k < poolSize; k++) {
     const idx = pairsMade >= poolSize ? first + k : k;
     if (seed * 100_000 + idx >= 1_000_000) throw new PannError('OPTION', 'training seed range exhausted (seed × 1e5 + pair index must stay below the validation seeds)', { field: 'seed' });
-    pool.push(await preparePair(sampleSpec(seed * 100_000 + idx), contrastPower, exposure));
+    pool.push(await preparePair(sampleSpec(seed * 100_000 + idx), contrastPower, exposure, surfaceLight));
   }
   pairsMade = Math.max(pairsMade, poolSize);
   log(`data: pool of ${poolSize} pairs and ${val.length} validation pairs ready after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -284,7 +292,7 @@ export async function trainRefiners(opts: TrainOptions = {}): Promise<Record<str
   const lastLoss: Record<string, number> = {};
   while (step < Math.min(maxSteps, opts.stopAtStep ?? Infinity) && performance.now() < deadline) {
     if (step > 0 && step % refreshEvery === 0) {
-      pool[(step / refreshEvery) % poolSize] = await preparePair(sampleSpec(seed * 100_000 + pairsMade), contrastPower, exposure);
+      pool[(step / refreshEvery) % poolSize] = await preparePair(sampleSpec(seed * 100_000 + pairsMade), contrastPower, exposure, surfaceLight);
       pairsMade++;
     }
     const rng = createRng(seed * 1_000_003 + step);

@@ -8,7 +8,7 @@ export { exactCounts } from './ordering';
 export type { OrderingKind } from './ordering';
 export type { Orientation } from './orientation';
 export { randomRotation } from './orientation';
-export { CellGrid, coordinationNumbers, nearestNeighbourDistances, minimumDistanceA } from './neighbours';
+export { CellGrid, coordinationNumbers, nearestNeighbourDistances, minimumDistanceA, surfaceAtoms } from './neighbours';
 export { buildParticle, buildParticleWithInfo, autoVolumeShape, shapeVolumeA3 } from './particle';
 export type { ParticleOptions, ParticleInfo } from './particle';
 export { NOISE_MODELS, listNoiseModels, resolveNoiseModel } from './noise-models';

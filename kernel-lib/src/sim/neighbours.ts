@@ -160,3 +160,22 @@ export function minimumDistanceA(positionsA: Float64Array, maxA: number): number
   for (let i = 0; i < d.length; i++) m = Math.min(m, d[i]);
   return m;
 }
+
+/**
+ * The outer surface of a particle: atoms with fewer neighbours than `fraction` × the particle's
+ * 90th-percentile coordination, neighbours counted within 1.2 × the median nearest-neighbour
+ * distance (so any lattice constant or amorphous packing works). fcc: CN ≤ 9 of a bulk 12.
+ * @param positionsA x, y, z per atom (Å)
+ * @param fraction of the bulk coordination below which an atom counts as surface (default 0.8)
+ */
+export function surfaceAtoms(positionsA: Float64Array, fraction = 0.8): boolean[] {
+  const n = positionsA.length / 3;
+  if (n === 0) return [];
+  const nn = Array.from(nearestNeighbourDistances(positionsA, 6)).sort((a, b) => a - b);
+  const median = nn[n >> 1];
+  if (!Number.isFinite(median)) return new Array<boolean>(n).fill(true);
+  const cn = coordinationNumbers(positionsA, 1.2 * median);
+  const sorted = Array.from(cn).sort((a, b) => a - b);
+  const bulk = sorted[Math.floor(0.9 * (n - 1))];
+  return Array.from(cn, (c) => c < fraction * bulk);
+}
