@@ -43,13 +43,17 @@ exports.writeResults = (name, json, md, indent = 2) => {
 /** Mean of a list of numbers. */
 exports.mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
+/** The peaks of a trace's candidates not suppressed by a stronger neighbour, lowest first. */
+exports.candidatePeaks = (trace) =>
+  Array.from(trace.peak)
+    .filter((v, c) => trace.suppressedBy[c] === -1 && Number.isFinite(v))
+    .sort((a, b) => a - b);
+
 /**
  * A ladder of `n` cuts at quantiles (i + offset)/n of a trace's candidate peaks (those not suppressed
  * by a stronger neighbour), lowest first.
  */
 exports.peakQuantiles = (trace, n, offset = 0) => {
-  const peaks = Array.from(trace.peak)
-    .filter((v, c) => trace.suppressedBy[c] === -1 && Number.isFinite(v))
-    .sort((a, b) => a - b);
+  const peaks = exports.candidatePeaks(trace);
   return Array.from({ length: n }, (_, i) => peaks[Math.floor(((i + offset) / n) * peaks.length)]);
 };

@@ -8,7 +8,17 @@
  * net's adaptive cut kept. `--flips` refines both with the 8-mirror ensemble. Writes
  * bench/results/glare-paired[-flips].{json,md}.
  */
-const { req, pct, fmt, numberArg, loadNets, machineInfo, writeResults, mean } = require('./_refine-bench');
+const {
+  req,
+  pct,
+  fmt,
+  numberArg,
+  loadNets,
+  machineInfo,
+  writeResults,
+  mean,
+  candidatePeaks,
+} = require('./_refine-bench');
 
 const refine = req('refine');
 const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
@@ -31,10 +41,8 @@ function scoreAt(tr, threshold, truth) {
 
 /** The cut that keeps the `n` strongest candidates not suppressed by a stronger neighbour. */
 function cutForCount(tr, n) {
-  const peaks = Array.from(tr.peak)
-    .filter((v, c) => tr.suppressedBy[c] === -1 && Number.isFinite(v))
-    .sort((a, b) => b - a);
-  return peaks[Math.min(Math.max(n, 1), peaks.length) - 1];
+  const peaks = candidatePeaks(tr);
+  return peaks[peaks.length - Math.min(Math.max(n, 1), peaks.length)];
 }
 
 /** Mean of `xs` and its 95 % percentile-bootstrap interval (resampling the cases). */
