@@ -53,6 +53,18 @@ exports.main = async function main(args) {
       await Promise.all(NETS.map(async (n) => [n, await refine.loadRefineModel(path.join(abs, n))])),
     );
   }
+  /** Refines `pair` with every net of every folder and calls fn(folder, net, volume, recovered atoms). */
+  const eachNet = async (pair, fn) => {
+    for (const d of dirs)
+      for (const net of NETS) {
+        const vol = await refine.refineVolume(pair.reconstruction, {
+          method: net,
+          model: models[d][net],
+          tiltsForPhysics: pair.tilts,
+        });
+        fn(d, net, vol, await recovered(vol, pair.truth));
+      }
+  };
   // (1) validation alloys
   const counts = {}; // `${dir}|${net}|${dose}|${light|heavy}|${outer|inner}` → [atoms, recovered]
   for (let p = 0; p < PARTICLES; p++)
@@ -63,21 +75,14 @@ exports.main = async function main(args) {
       const T = pair.truth;
       const heights = refine.targetWeights([...new Set(T.species)]);
       const outer = sim.surfaceAtoms(T.positionsA);
-      for (const d of dirs)
-        for (const net of NETS) {
-          const vol = await refine.refineVolume(pair.reconstruction, {
-            method: net,
-            model: models[d][net],
-            tiltsForPhysics: pair.tilts,
-          });
-          const rec = await recovered(vol, T);
-          T.species.forEach((s, a) => {
-            const key = `${d}|${net}|${dose}|${heights[s] < 1 ? 'light' : 'heavy'}|${outer[a] ? 'outer' : 'inner'}`;
-            const c = (counts[key] ??= [0, 0]);
-            c[0]++;
-            c[1] += rec.has(a) ? 1 : 0;
-          });
-        }
+      await eachNet(pair, (d, net, vol, rec) =>
+        T.species.forEach((s, a) => {
+          const key = `${d}|${net}|${dose}|${heights[s] < 1 ? 'light' : 'heavy'}|${outer[a] ? 'outer' : 'inner'}`;
+          const c = (counts[key] ??= [0, 0]);
+          c[0]++;
+          c[1] += rec.has(a) ? 1 : 0;
+        }),
+      );
       console.error(`validation ${spec.seed} ${spec.morphology} ${dose.toExponential(0)} done`);
     }
   // (2) the test PtFe sphere at 1e6
@@ -88,31 +93,24 @@ exports.main = async function main(args) {
   const ptMedian = (vol) => median(T.species.flatMap((s, a) => (s === 'Pt' ? [valueAt(vol, T, a)] : [])));
   const rawPt = ptMedian(pair.reconstruction);
   const sphere = [];
-  for (const d of dirs)
-    for (const net of NETS) {
-      const vol = await refine.refineVolume(pair.reconstruction, {
-        method: net,
-        model: models[d][net],
-        tiltsForPhysics: pair.tilts,
-      });
-      const rec = await recovered(vol, T);
-      const netPt = ptMedian(vol);
-      for (const place of ['outer', 'inner'])
-        for (const found of [true, false]) {
-          const idx = T.species.flatMap((s, a) =>
-            s === 'Fe' && outer[a] === (place === 'outer') && rec.has(a) === found ? [a] : [],
-          );
-          sphere.push({
-            dir: d,
-            net,
-            place,
-            outcome: found ? 'found' : 'missed',
-            atoms: idx.length,
-            rawOverPt: median(idx.map((a) => valueAt(pair.reconstruction, T, a))) / rawPt,
-            netOverPt: median(idx.map((a) => valueAt(vol, T, a))) / netPt,
-          });
-        }
-    }
+  await eachNet(pair, (d, net, vol, rec) => {
+    const netPt = ptMedian(vol);
+    for (const place of ['outer', 'inner'])
+      for (const found of [true, false]) {
+        const idx = T.species.flatMap((s, a) =>
+          s === 'Fe' && outer[a] === (place === 'outer') && rec.has(a) === found ? [a] : [],
+        );
+        sphere.push({
+          dir: d,
+          net,
+          place,
+          outcome: found ? 'found' : 'missed',
+          atoms: idx.length,
+          rawOverPt: median(idx.map((a) => valueAt(pair.reconstruction, T, a))) / rawPt,
+          netOverPt: median(idx.map((a) => valueAt(vol, T, a))) / netPt,
+        });
+      }
+  });
   const machine = machineInfo();
   const rate = (k) => (counts[k] ? counts[k][1] / counts[k][0] : NaN);
   const valRows = [];
