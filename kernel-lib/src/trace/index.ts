@@ -6,3 +6,5 @@ export type { SelectOptions, TraceScore } from './select';
 export { gaussianSmooth3D, gaussianKernel1D } from './smooth';
 export { findLocalMaxima } from './local-maxima';
 export type { RefineMethod } from './refine';
+export { fitAtomsToTilts } from './fit-to-tilts';
+export type { FitToTiltsOptions, FitToTiltsResult } from './fit-to-tilts';

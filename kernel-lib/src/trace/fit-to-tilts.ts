@@ -1,0 +1,504 @@
+/**
+ * Atom positions fitted to the measured tilt series: the last step of AET tracing, where each traced
+ * atom is moved (and its brightness set) so that the model's projections agree with the measured
+ * ones. The volume a network or a reconstruction draws is only an intermediate; the projections are
+ * the data, and an atom's least-squares position from them approaches the Cramér–Rao bound of
+ * `doseLimits` (sim/dose-limit.ts), which tracing a blurred, wedge-elongated volume does not.
+ *
+ * Model: projection(pixel) = b + Σ_a A_a · g(pixel − (u_a, v_a)), g a unit-integral 2D Gaussian of σ
+ * (every atom one isotropic 3D Gaussian, `projectAtoms`), A_a ≥ 0 the atom's integrated projected
+ * intensity. Loss: ½ Σ w (projection − measured)² + ½ Σ_a |r_a − r_a⁰|² / σ_prior², with pixel weights
+ * w = 1 / (g·signal + v₀) from a variance model fitted to the first residuals (shot noise grows with
+ * the signal; the gain g makes it unit-free), and a Gaussian prior around each traced position r_a⁰.
+ * Minimised by Gauss–Newton per atom on (x, y, z, A) (each atom's 4×4 block; neighbours at ≥ 2 Å
+ * barely overlap), with Levenberg damping raised whenever a step does not lower the loss, and b
+ * refitted in closed form after each step.
+ *
+ * Misalignment: each projection may sit shifted on the detector by (du_t, dv_t) (drift, stage
+ * play); a shift of one projection moves every atom's image in it alike, so hundreds of atoms pin it
+ * down. It is fitted with the atoms (a 2×2 Gauss–Newton block per projection, mean held at zero), and
+ * without it a realistic 0.2 Å misalignment stays in the positions (bench/results/position-fit.md).
+ */
+import { PannError } from '../core/errors';
+import { defaultVolumeShape, rotationCentreA } from '../core/frame';
+import { detectorCentrePixel, rotationZYZ } from '../core/geometry';
+import type { AtomicModel, ProgressCallback, Shape3, TiltSeries } from '../core/types';
+import { rFactor } from '../metrics/r-factor';
+import { checkModel } from '../metrics/match';
+import { yieldToEventLoop } from '../core/progress';
+
+/** Options of `fitAtomsToTilts`. Lengths in Å. */
+export interface FitToTiltsOptions {
+  /** Volume frame [nz, ny, nx] of the model positions. Default `defaultVolumeShape(tilts.shape)`. */
+  volumeShape?: Shape3;
+  /** Gauss–Newton iterations. Default 12. */
+  iterations?: number;
+  /** Largest distance (Å) an atom may move from its traced position. Default 1.0 Å (the matching radius). */
+  maxShiftA?: number;
+  /** Largest move (Å) of one atom in one iteration. Default 0.25 Å. */
+  maxStepA?: number;
+  /** Atom image σ in Å; default: the σ of the best R-factor fit (`rFactor`'s grid). */
+  sigmaA?: number;
+  /**
+   * σ (Å) of the Gaussian prior that keeps each atom near its traced position. Default 0.3 Å: weak
+   * against the data of a bright atom, but a faint one (a light atom beside heavy ones, a doubtful
+   * peak) has too little signal to be moved by noise or by its neighbours' misfit.
+   */
+  positionPriorA?: number;
+  /** Down-weight, half-way, the pixels the model cannot explain (missed atoms, ghosts). Default true. */
+  robust?: boolean;
+  /** Fit a rigid detector shift per projection (misalignment) alongside the atoms. Default true. */
+  fitProjectionShifts?: boolean;
+  /** Largest fitted shift of one projection, Å. Default 1.0 Å. */
+  maxProjectionShiftA?: number;
+  onProgress?: ProgressCallback;
+}
+
+/** What `fitAtomsToTilts` returns. */
+export interface FitToTiltsResult {
+  /** The atoms at their fitted positions (species and order unchanged). */
+  model: AtomicModel;
+  /** Fitted integrated projected intensity of each atom (measured units per projection). */
+  amplitude: Float64Array;
+  /** Distance each atom moved, Å. */
+  shiftA: Float64Array;
+  /** Atom image σ used, Å. */
+  sigmaA: number;
+  /** Fitted background offset (measured units). */
+  backgroundOffset: number;
+  /** ½ Σ residual² before the first and after every iteration. */
+  lossHistory: number[];
+  /** Fitted detector shift of each projection, Å, as [u₀, v₀, u₁, v₁, …]. */
+  projectionShiftA: number[];
+}
+
+/**
+ * Fits the positions and brightness of `model`'s atoms to a measured tilt series.
+ * @param model traced atoms (Å, volume frame of the tilt series)
+ * @param tilts the measured projections the volume was reconstructed from (background-subtracted)
+ */
+export async function fitAtomsToTilts(
+  model: AtomicModel,
+  tilts: TiltSeries,
+  opts: FitToTiltsOptions = {},
+): Promise<FitToTiltsResult> {
+  checkModel(model, 'model');
+  const n = model.species.length;
+  if (n === 0) throw new PannError('VALUE', 'the atomic model is empty: no atoms to fit', { field: 'model' });
+  const iterations = opts.iterations ?? 12;
+  if (!(Number.isInteger(iterations) && iterations >= 0))
+    throw new PannError('OPTION', `iterations must be an integer ≥ 0, got ${iterations}`, {
+      field: 'iterations',
+    });
+  const maxShiftA = opts.maxShiftA ?? 1.0;
+  const maxStepA = opts.maxStepA ?? 0.25;
+  const priorA = opts.positionPriorA ?? 0.3;
+  const robust = opts.robust ?? true;
+  const fitShifts = opts.fitProjectionShifts ?? true;
+  const maxProjectionShiftA = opts.maxProjectionShiftA ?? 1.0;
+  let shiftDamping = 1e-3;
+  for (const [k, v] of [
+    ['maxShiftA', maxShiftA],
+    ['maxStepA', maxStepA],
+    ['positionPriorA', priorA],
+    ['maxProjectionShiftA', maxProjectionShiftA],
+  ] as const)
+    if (!(v > 0 && Number.isFinite(v)))
+      throw new PannError('OPTION', `${k} must be a positive length in Å, got ${v}`, { field: k });
+  const maxShiftPx = maxProjectionShiftA / tilts.pixelSizeA;
+  const volumeShape = opts.volumeShape ?? defaultVolumeShape(tilts.shape);
+  // Start: one common brightness, b and σ from the R-factor fit (it validates the tilt series too).
+  // rFactor wants element symbols; one label for every atom means one common scale.
+  const start = rFactor({ positionsA: model.positionsA, species: model.species.map(() => 'Pt') }, tilts, {
+    volumeShape,
+    weightBySpecies: { Pt: 1 },
+    ...(opts.sigmaA !== undefined ? { sigmaGridA: [opts.sigmaA] } : {}),
+  });
+  let sigmaA = start.sigmaA;
+  const m = tilts.data;
+  const r0 = model.positionsA;
+  const pos = Float64Array.from(r0);
+  const amp = new Float64Array(n).fill(start.weightBySpecies.Pt);
+  let b = start.backgroundOffset;
+  const geometry = new Geometry(tilts, volumeShape, sigmaA);
+  const calc = new Float32Array(m.length);
+  geometry.render(pos, amp, b, calc);
+  const weight = pixelWeights(m, calc, b);
+  const lossOf = (p: Float64Array, a: Float64Array, bg: number): number => {
+    geometry.render(p, a, bg, calc);
+    let l = 0;
+    for (let q = 0; q < m.length; q++) l += weight[q] * (calc[q] - m[q]) ** 2;
+    for (let k = 0; k < p.length; k++) l += ((p[k] - r0[k]) / priorA) ** 2;
+    return 0.5 * l;
+  };
+  let loss = lossOf(pos, amp, b);
+  const lossHistory = [loss];
+  let damping = 1e-3;
+  const grad = new Float64Array(4 * n),
+    hess = new Float64Array(16 * n);
+  for (let it = 0; it < iterations; it++) {
+    if (it === Math.floor(iterations / 2) && iterations >= 2) {
+      // Half-way, with every atom near its place: (1) pixels the model cannot explain (an atom the
+      // tracing missed, a ghost) lose weight (Cauchy, scale 3σ), so they stop pulling the neighbours;
+      // (2) σ, first chosen with one common brightness, is refined in 0.025 Å steps.
+      if (robust) {
+        geometry.render(pos, amp, b, calc);
+        for (let q = 0; q < m.length; q++) weight[q] /= 1 + (weight[q] * (calc[q] - m[q]) ** 2) / 9;
+        loss = lossOf(pos, amp, b);
+      }
+      if (opts.sigmaA === undefined)
+        for (const step of [0.025, -0.025])
+          for (let k = 0; k < 8; k++) {
+            geometry.setSigma(sigmaA + step);
+            const l = lossOf(pos, amp, b);
+            if (!(l < loss)) break;
+            sigmaA += step;
+            loss = l;
+          }
+      geometry.setSigma(sigmaA);
+      geometry.render(pos, amp, b, calc);
+    }
+    // calc holds the projections of the current parameters
+    geometry.normalEquations(pos, amp, m, calc, weight, grad, hess);
+    for (let a = 0; a < n; a++)
+      for (let d = 0; d < 3; d++) {
+        grad[4 * a + d] += (pos[3 * a + d] - r0[3 * a + d]) / priorA ** 2;
+        hess[16 * a + 5 * d] += 1 / priorA ** 2;
+      }
+    const trialPos = Float64Array.from(pos),
+      trialAmp = Float64Array.from(amp);
+    let trialLoss = Infinity;
+    for (let attempt = 0; attempt < 6 && !(trialLoss < loss); attempt++) {
+      for (let a = 0; a < n; a++) {
+        const d = solveDamped4(hess.subarray(16 * a, 16 * a + 16), grad.subarray(4 * a, 4 * a + 4), damping);
+        let [dx, dy, dz] = d;
+        const len = Math.hypot(dx, dy, dz);
+        if (len > maxStepA)
+          [dx, dy, dz] = [(dx * maxStepA) / len, (dy * maxStepA) / len, (dz * maxStepA) / len];
+        // stay within maxShiftA of the traced position
+        let px = pos[3 * a] + dx - r0[3 * a],
+          py = pos[3 * a + 1] + dy - r0[3 * a + 1],
+          pz = pos[3 * a + 2] + dz - r0[3 * a + 2];
+        const total = Math.hypot(px, py, pz);
+        if (total > maxShiftA)
+          [px, py, pz] = [(px * maxShiftA) / total, (py * maxShiftA) / total, (pz * maxShiftA) / total];
+        trialPos[3 * a] = r0[3 * a] + px;
+        trialPos[3 * a + 1] = r0[3 * a + 1] + py;
+        trialPos[3 * a + 2] = r0[3 * a + 2] + pz;
+        trialAmp[a] = Math.max(0, amp[a] + d[3]);
+      }
+      const trialB = b + geometry.meanResidual(trialPos, trialAmp, b, m, weight, calc);
+      trialLoss = lossOf(trialPos, trialAmp, trialB);
+      if (trialLoss < loss) {
+        pos.set(trialPos);
+        amp.set(trialAmp);
+        b = trialB;
+        loss = trialLoss;
+        damping = Math.max(1e-4, damping / 3);
+      } else damping *= 10;
+    }
+    if (!(trialLoss <= loss)) geometry.render(pos, amp, b, calc); // no step taken: calc back to the current state
+    // Misalignment: with the atoms placed, each projection's rigid shift (first step after one atom step)
+    if (fitShifts && it >= 1) {
+      const step = stepProjectionShifts(
+        geometry,
+        pos,
+        amp,
+        m,
+        calc,
+        weight,
+        loss,
+        shiftDamping,
+        maxShiftPx,
+        () => lossOf(pos, amp, b),
+      );
+      loss = step.loss;
+      shiftDamping = step.damping;
+      geometry.render(pos, amp, b, calc);
+    }
+    lossHistory.push(loss);
+    await yieldToEventLoop();
+    opts.onProgress?.({
+      stage: 'fit',
+      done: it + 1,
+      total: iterations,
+      message: `loss ${loss.toExponential(3)}`,
+    });
+  }
+  const shiftA = new Float64Array(n);
+  for (let a = 0; a < n; a++)
+    shiftA[a] = Math.hypot(
+      pos[3 * a] - model.positionsA[3 * a],
+      pos[3 * a + 1] - model.positionsA[3 * a + 1],
+      pos[3 * a + 2] - model.positionsA[3 * a + 2],
+    );
+  return {
+    model: { ...model, positionsA: pos, species: [...model.species] },
+    amplitude: amp,
+    shiftA,
+    sigmaA,
+    backgroundOffset: b,
+    lossHistory,
+    projectionShiftA: Array.from(geometry.shiftPx, (x) => x * tilts.pixelSizeA),
+  };
+}
+
+/** Projection geometry of one tilt series: each atom's footprint per projection, rendered or differentiated. */
+class Geometry {
+  private readonly rot: number[][];
+  private readonly centre: [number, number, number];
+  private readonly det: [number, number];
+  private sgPx = 1;
+  private reach = 4;
+  /** Per-projection detector shift (u, v) in pixels, added to every atom's projected centre. */
+  shiftPx: Float64Array;
+  constructor(
+    private readonly tilts: TiltSeries,
+    volumeShape: Shape3,
+    sigmaA: number,
+  ) {
+    this.rot = tilts.anglesDeg.map((e) => Array.from(rotationZYZ(e)));
+    this.centre = rotationCentreA(volumeShape, tilts.pixelSizeA);
+    this.det = detectorCentrePixel(tilts.shape[1], tilts.shape[2]);
+    this.shiftPx = new Float64Array(2 * tilts.shape[0]);
+    this.setSigma(sigmaA);
+  }
+
+  /** Sets the atom image σ (Å). */
+  setSigma(sigmaA: number): void {
+    this.sgPx = sigmaA / this.tilts.pixelSizeA;
+    this.reach = Math.ceil(4 * this.sgPx);
+  }
+
+  /**
+   * Calls `visit(atom, pixelIndex, g, du, dv, R)` for every pixel of every atom's footprint: g the unit
+   * Gaussian's value there, (du, dv) = pixel − centre in pixels, R the projection's rotation (rows 0
+   * and 1 are the detector axes).
+   */
+  private footprints(
+    pos: Float64Array,
+    visit: (a: number, q: number, g: number, du: number, dv: number, R: number[]) => void,
+  ): void {
+    const [na, ny, nx] = this.tilts.shape;
+    const s = this.tilts.pixelSizeA;
+    const [cx, cy, cz] = this.centre;
+    const [cu, cv] = this.det;
+    const inv2 = 1 / (2 * this.sgPx * this.sgPx);
+    const norm = 1 / (2 * Math.PI * this.sgPx * this.sgPx);
+    const n = pos.length / 3;
+    const ex = new Float64Array(2 * this.reach + 2);
+    for (let t = 0; t < na; t++) {
+      const R = this.rot[t];
+      const base = t * ny * nx;
+      for (let a = 0; a < n; a++) {
+        const rx = pos[3 * a] - cx,
+          ry = pos[3 * a + 1] - cy,
+          rz = pos[3 * a + 2] - cz;
+        const u = (R[0] * rx + R[1] * ry + R[2] * rz) / s + cu + this.shiftPx[2 * t];
+        const v = (R[3] * rx + R[4] * ry + R[5] * rz) / s + cv + this.shiftPx[2 * t + 1];
+        const i0 = Math.max(0, Math.floor(u) - this.reach),
+          i1 = Math.min(nx - 1, Math.ceil(u) + this.reach);
+        const j0 = Math.max(0, Math.floor(v) - this.reach),
+          j1 = Math.min(ny - 1, Math.ceil(v) + this.reach);
+        // the Gaussian is separable: one exp per row and per column instead of one per pixel
+        for (let i = i0; i <= i1; i++) ex[i - i0] = Math.exp(-((i - u) ** 2) * inv2);
+        for (let j = j0; j <= j1; j++) {
+          const dv = j - v;
+          const gy = norm * Math.exp(-dv * dv * inv2);
+          for (let i = i0; i <= i1; i++) visit(a, base + j * nx + i, gy * ex[i - i0], i - u, dv, R);
+        }
+      }
+    }
+  }
+
+  /**
+   * Per projection, the gradient and 2×2 Gauss–Newton block [uu, uv, vv] of the loss over its detector
+   * shift (pixels); the model's derivative is summed per pixel first, since footprints overlap.
+   */
+  shiftNormalEquations(
+    pos: Float64Array,
+    amp: Float64Array,
+    m: Float32Array,
+    calc: Float32Array,
+    w: Float32Array,
+  ): { grad: Float64Array; hess: Float64Array } {
+    const ju = new Float32Array(m.length),
+      jv = new Float32Array(m.length);
+    const k = 1 / (this.sgPx * this.sgPx);
+    // ∂(A g)/∂shift_u = A g (i − u)/σ²
+    this.footprints(pos, (a, q, g, du, dv) => {
+      ju[q] += amp[a] * g * k * du;
+      jv[q] += amp[a] * g * k * dv;
+    });
+    const [na, ny, nx] = this.tilts.shape;
+    const grad = new Float64Array(2 * na),
+      hess = new Float64Array(3 * na);
+    for (let t = 0; t < na; t++)
+      for (let q = t * ny * nx; q < (t + 1) * ny * nx; q++) {
+        const r = w[q] * (calc[q] - m[q]);
+        grad[2 * t] += r * ju[q];
+        grad[2 * t + 1] += r * jv[q];
+        hess[3 * t] += w[q] * ju[q] * ju[q];
+        hess[3 * t + 1] += w[q] * ju[q] * jv[q];
+        hess[3 * t + 2] += w[q] * jv[q] * jv[q];
+      }
+    return { grad, hess };
+  }
+
+  /** out = b + Σ_a A_a g_a (all projections). */
+  render(pos: Float64Array, amp: Float64Array, b: number, out: Float32Array): void {
+    out.fill(b);
+    this.footprints(pos, (a, q, g) => (out[q] += amp[a] * g));
+  }
+
+  /** Weighted mean of (measured − model) over all pixels, for the model (pos, amp, b); `scratch` is overwritten. */
+  meanResidual(
+    pos: Float64Array,
+    amp: Float64Array,
+    b: number,
+    m: Float32Array,
+    w: Float32Array,
+    scratch: Float32Array,
+  ): number {
+    this.render(pos, amp, b, scratch);
+    let r = 0,
+      sw = 0;
+    for (let q = 0; q < m.length; q++) {
+      r += w[q] * (m[q] - scratch[q]);
+      sw += w[q];
+    }
+    return r / sw;
+  }
+
+  /**
+   * Per atom, the gradient of ½Σ(calc − m)² and its Gauss–Newton 4×4 block over (x, y, z, A), in Å
+   * and measured units; `calc` holds the current model's projections.
+   */
+  normalEquations(
+    pos: Float64Array,
+    amp: Float64Array,
+    m: Float32Array,
+    calc: Float32Array,
+    w: Float32Array,
+    grad: Float64Array,
+    hess: Float64Array,
+  ): void {
+    grad.fill(0);
+    hess.fill(0);
+    const k = 1 / (this.sgPx * this.sgPx * this.tilts.pixelSizeA);
+    const J = new Float64Array(4);
+    this.footprints(pos, (a, q, g, du, dv, R) => {
+      // ∂(A g)/∂r = A g · [(du) R₀ + (dv) R₁] / (σ² · pixel), ∂(A g)/∂A = g
+      const f = amp[a] * g * k;
+      J[0] = f * (du * R[0] + dv * R[3]);
+      J[1] = f * (du * R[1] + dv * R[4]);
+      J[2] = f * (du * R[2] + dv * R[5]);
+      J[3] = g;
+      const wq = w[q];
+      const r = wq * (calc[q] - m[q]);
+      const G = 4 * a,
+        H = 16 * a;
+      for (let i = 0; i < 4; i++) {
+        grad[G + i] += r * J[i];
+        for (let j = 0; j < 4; j++) hess[H + 4 * i + j] += wq * J[i] * J[j];
+      }
+    });
+  }
+}
+
+/**
+ * One damped Gauss–Newton step on every projection's detector shift (2×2 block each), kept if it
+ * lowers the loss (damping ×10 and retry otherwise). The mean shift is held at zero: a common shift
+ * of all projections is a move of the whole model, which the traced positions fix. `lossNow`
+ * evaluates the loss with the geometry's current shifts. Returns the new loss and damping.
+ */
+function stepProjectionShifts(
+  geometry: Geometry,
+  pos: Float64Array,
+  amp: Float64Array,
+  m: Float32Array,
+  calc: Float32Array,
+  w: Float32Array,
+  loss: number,
+  damping: number,
+  maxShiftPx: number,
+  lossNow: () => number,
+): { loss: number; damping: number } {
+  const { grad, hess } = geometry.shiftNormalEquations(pos, amp, m, calc, w);
+  const old = Float64Array.from(geometry.shiftPx);
+  const na = old.length / 2;
+  const maxStepPx = 0.25 * maxShiftPx;
+  for (let attempt = 0, lam = damping; attempt < 5; attempt++, lam *= 10) {
+    for (let t = 0; t < na; t++) {
+      const a = hess[3 * t] * (1 + lam) + 1e-12,
+        c = hess[3 * t + 1],
+        d = hess[3 * t + 2] * (1 + lam) + 1e-12;
+      const det = a * d - c * c;
+      const du = det > 0 ? -(d * grad[2 * t] - c * grad[2 * t + 1]) / det : 0;
+      const dv = det > 0 ? -(a * grad[2 * t + 1] - c * grad[2 * t]) / det : 0;
+      geometry.shiftPx[2 * t] = old[2 * t] + clamp(du, maxStepPx);
+      geometry.shiftPx[2 * t + 1] = old[2 * t + 1] + clamp(dv, maxStepPx);
+    }
+    for (const o of [0, 1]) {
+      let mean = 0;
+      for (let t = 0; t < na; t++) mean += geometry.shiftPx[2 * t + o] / na;
+      for (let t = 0; t < na; t++)
+        geometry.shiftPx[2 * t + o] = clamp(geometry.shiftPx[2 * t + o] - mean, maxShiftPx);
+    }
+    const l = lossNow();
+    if (l < loss) return { loss: l, damping: Math.max(1e-4, lam / 3) };
+    geometry.shiftPx.set(old);
+  }
+  return { loss, damping: damping * 10 };
+}
+
+const clamp = (x: number, limit: number): number => Math.max(-limit, Math.min(limit, x));
+
+/**
+ * Inverse-variance pixel weights, 1/(g·max(calc − b, 0) + v₀) (true variances, so that the χ² and the
+ * position prior share one scale): the gain g and floor v₀ by least squares of the squared first residuals against the model signal (shot noise
+ * grows linearly with counts; read noise, support and dark counts give the floor).
+ */
+function pixelWeights(m: Float32Array, calc: Float32Array, b: number): Float32Array {
+  let n = 0,
+    sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0;
+  for (let q = 0; q < m.length; q++) {
+    const x = Math.max(calc[q] - b, 0),
+      y = (m[q] - calc[q]) ** 2;
+    n++;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  const det = n * sxx - sx * sx;
+  let gain = det > 0 ? (n * sxy - sx * sy) / det : 0;
+  if (!(gain > 0)) gain = 0;
+  const floor = Math.max((sy - gain * sx) / n, 1e-6 * (sy / n) + 1e-30);
+  const w = new Float32Array(m.length);
+  for (let q = 0; q < m.length; q++) w[q] = 1 / (gain * Math.max(calc[q] - b, 0) + floor);
+  return w;
+}
+
+/** Solves (H + λ·diag(H)) d = −g for one 4×4 block (Gaussian elimination; zero step when singular). */
+function solveDamped4(h: Float64Array, g: Float64Array, lambda: number): number[] {
+  const A = [0, 1, 2, 3].map((i) => [
+    ...[0, 1, 2, 3].map((j) => h[4 * i + j] + (i === j ? lambda * h[4 * i + j] + 1e-12 : 0)),
+    -g[i],
+  ]);
+  for (let c = 0; c < 4; c++) {
+    let p = c;
+    for (let r = c + 1; r < 4; r++) if (Math.abs(A[r][c]) > Math.abs(A[p][c])) p = r;
+    if (!(Math.abs(A[p][c]) > 1e-30)) return [0, 0, 0, 0];
+    [A[c], A[p]] = [A[p], A[c]];
+    for (let r = 0; r < 4; r++) {
+      if (r === c) continue;
+      const f = A[r][c] / A[c][c];
+      for (let k = c; k < 5; k++) A[r][k] -= f * A[c][k];
+    }
+  }
+  return A.map((row, i) => row[4] / row[i]);
+}
