@@ -124,12 +124,36 @@ export async function fitAtomsToTilts(
   const calc = new Float32Array(m.length);
   geometry.render(pos, amp, b, calc);
   const weight = pixelWeights(m, calc, b);
+  const priorLoss = (p: Float64Array): number => {
+    let l = 0;
+    for (let k = 0; k < p.length; k++) l += ((p[k] - r0[k]) / priorA) ** 2;
+    return l;
+  };
   const lossOf = (p: Float64Array, a: Float64Array, bg: number): number => {
     geometry.render(p, a, bg, calc);
     let l = 0;
     for (let q = 0; q < m.length; q++) l += weight[q] * (calc[q] - m[q]) ** 2;
-    for (let k = 0; k < p.length; k++) l += ((p[k] - r0[k]) / priorA) ** 2;
-    return 0.5 * l;
+    return 0.5 * (l + priorLoss(p));
+  };
+  /** The loss with the background refitted in closed form (one render: the offset enters linearly); calc ends at the refitted state. */
+  const lossRefittingBackground = (
+    p: Float64Array,
+    a: Float64Array,
+    bg: number,
+  ): { loss: number; b: number } => {
+    geometry.render(p, a, bg, calc);
+    let s0 = 0,
+      s1 = 0,
+      sw = 0;
+    for (let q = 0; q < m.length; q++) {
+      const r = calc[q] - m[q];
+      s0 += weight[q] * r * r;
+      s1 += weight[q] * r;
+      sw += weight[q];
+    }
+    const delta = -s1 / sw;
+    for (let q = 0; q < m.length; q++) calc[q] += delta;
+    return { loss: 0.5 * (s0 + 2 * delta * s1 + delta * delta * sw + priorLoss(p)), b: bg + delta };
   };
   let loss = lossOf(pos, amp, b);
   const lossHistory = [loss];
@@ -187,12 +211,12 @@ export async function fitAtomsToTilts(
         trialPos[3 * a + 2] = r0[3 * a + 2] + pz;
         trialAmp[a] = Math.max(0, amp[a] + d[3]);
       }
-      const trialB = b + geometry.meanResidual(trialPos, trialAmp, b, m, weight, calc);
-      trialLoss = lossOf(trialPos, trialAmp, trialB);
+      const trial = lossRefittingBackground(trialPos, trialAmp, b);
+      trialLoss = trial.loss;
       if (trialLoss < loss) {
         pos.set(trialPos);
         amp.set(trialAmp);
-        b = trialB;
+        b = trial.b;
         loss = trialLoss;
         damping = Math.max(1e-4, damping / 3);
       } else damping *= 10;
@@ -270,6 +294,17 @@ class Geometry {
     this.reach = Math.ceil(4 * this.sgPx);
   }
 
+  /** Detector position (pixels) of atom `a`'s centre in projection `t`, shift included, into `out`. */
+  private projectedCentre(pos: Float64Array, a: number, t: number, out: number[]): void {
+    const R = this.rot[t];
+    const s = this.tilts.pixelSizeA;
+    const rx = pos[3 * a] - this.centre[0],
+      ry = pos[3 * a + 1] - this.centre[1],
+      rz = pos[3 * a + 2] - this.centre[2];
+    out[0] = (R[0] * rx + R[1] * ry + R[2] * rz) / s + this.det[0] + this.shiftPx[2 * t];
+    out[1] = (R[3] * rx + R[4] * ry + R[5] * rz) / s + this.det[1] + this.shiftPx[2 * t + 1];
+  }
+
   /**
    * Calls `visit(atom, pixelIndex, g, du, dv, R)` for every pixel of every atom's footprint: g the unit
    * Gaussian's value there, (du, dv) = pixel − centre in pixels, R the projection's rotation (rows 0
@@ -280,22 +315,17 @@ class Geometry {
     visit: (a: number, q: number, g: number, du: number, dv: number, R: number[]) => void,
   ): void {
     const [na, ny, nx] = this.tilts.shape;
-    const s = this.tilts.pixelSizeA;
-    const [cx, cy, cz] = this.centre;
-    const [cu, cv] = this.det;
     const inv2 = 1 / (2 * this.sgPx * this.sgPx);
     const norm = 1 / (2 * Math.PI * this.sgPx * this.sgPx);
     const n = pos.length / 3;
     const ex = new Float64Array(2 * this.reach + 2);
+    const uv = [0, 0];
     for (let t = 0; t < na; t++) {
       const R = this.rot[t];
       const base = t * ny * nx;
       for (let a = 0; a < n; a++) {
-        const rx = pos[3 * a] - cx,
-          ry = pos[3 * a + 1] - cy,
-          rz = pos[3 * a + 2] - cz;
-        const u = (R[0] * rx + R[1] * ry + R[2] * rz) / s + cu + this.shiftPx[2 * t];
-        const v = (R[3] * rx + R[4] * ry + R[5] * rz) / s + cv + this.shiftPx[2 * t + 1];
+        this.projectedCentre(pos, a, t, uv);
+        const [u, v] = uv;
         const i0 = Math.max(0, Math.floor(u) - this.reach),
           i1 = Math.min(nx - 1, Math.ceil(u) + this.reach);
         const j0 = Math.max(0, Math.floor(v) - this.reach),
@@ -348,26 +378,27 @@ class Geometry {
   /** out = b + Σ_a A_a g_a (all projections). */
   render(pos: Float64Array, amp: Float64Array, b: number, out: Float32Array): void {
     out.fill(b);
-    this.footprints(pos, (a, q, g) => (out[q] += amp[a] * g));
-  }
-
-  /** Weighted mean of (measured − model) over all pixels, for the model (pos, amp, b); `scratch` is overwritten. */
-  meanResidual(
-    pos: Float64Array,
-    amp: Float64Array,
-    b: number,
-    m: Float32Array,
-    w: Float32Array,
-    scratch: Float32Array,
-  ): number {
-    this.render(pos, amp, b, scratch);
-    let r = 0,
-      sw = 0;
-    for (let q = 0; q < m.length; q++) {
-      r += w[q] * (m[q] - scratch[q]);
-      sw += w[q];
-    }
-    return r / sw;
+    // the hot loop of every loss evaluation: the footprint walk written out (no per-pixel callback)
+    const [na, ny, nx] = this.tilts.shape;
+    const inv2 = 1 / (2 * this.sgPx * this.sgPx);
+    const norm = 1 / (2 * Math.PI * this.sgPx * this.sgPx);
+    const ex = new Float64Array(2 * this.reach + 2);
+    const uv = [0, 0];
+    for (let t = 0; t < na; t++)
+      for (let a = 0; a < amp.length; a++) {
+        this.projectedCentre(pos, a, t, uv);
+        const [u, v] = uv;
+        const i0 = Math.max(0, Math.floor(u) - this.reach),
+          i1 = Math.min(nx - 1, Math.ceil(u) + this.reach);
+        const j0 = Math.max(0, Math.floor(v) - this.reach),
+          j1 = Math.min(ny - 1, Math.ceil(v) + this.reach);
+        for (let i = i0; i <= i1; i++) ex[i - i0] = Math.exp(-((i - u) ** 2) * inv2);
+        for (let j = j0; j <= j1; j++) {
+          const f = amp[a] * norm * Math.exp(-((j - v) ** 2) * inv2);
+          const row = t * ny * nx + j * nx;
+          for (let i = i0; i <= i1; i++) out[row + i] += f * ex[i - i0];
+        }
+      }
   }
 
   /**
