@@ -35,6 +35,26 @@ describe('classical pipeline on a simulated Pt particle', () => {
     expect(Array.from(c.positionsA)).not.toEqual(Array.from(a.positionsA));
   });
 
+  it('session: fitPositions moves the selected atoms onto the tilt series and keeps the traced ones', async () => {
+    const s = new PipelineSession();
+    await s.simulate({ preset: 'pt-icosahedron', totalDoseEPerA2: 1e5, seed: 3 }); // misaligned ('realistic')
+    s.background();
+    await s.reconstruct();
+    await s.trace();
+    s.select();
+    const traced = s.atoms('atoms');
+    const fit = await s.fitPositions();
+    expect(s.atoms('atomsTraced')).toBe(traced);
+    expect(s.atoms('atoms')).toBe(fit.model);
+    expect(s.get('positionFit')).toBe(fit);
+    expect(fit.projectionShiftA).toHaveLength(2 * s.tilts().shape[0]);
+    const before = evaluate(traced, s.atoms('truth'));
+    const after = s.evaluate({}, 'atoms');
+    expect(after.nMatched).toBeGreaterThanOrEqual(before.nMatched);
+    expect(after.rmsePm).toBeLessThan(0.8 * before.rmsePm);
+    expect(Math.sqrt(fit.projectionShiftA.reduce((a, x) => a + x * x, 0) / fit.projectionShiftA.length)).toBeGreaterThan(0.14); // Å; applied σ 0.2
+  });
+
   it('leaves no tensor behind across a full session run', async () => {
     await tf.setBackend('cpu');
     const before = tf.memory().numTensors;

@@ -9,6 +9,9 @@ export function formatRunSummary(s: Summary): string {
     `pann run: ${s.inputs.nAngles} projections of ${s.inputs.tiltShape[1]}×${s.inputs.tiltShape[2]} px at ${s.inputs.pixelSizeA} Å`,
     `  atoms: ${s.counts.atoms} (${species || 'none'}) of ${s.counts.candidates} candidates, threshold ${s.threshold.toPrecision(3)}`,
     `  R-factor: ${s.rFactor === null ? '—' : s.rFactor.toFixed(4)}`,
+    ...(s.positionFit
+      ? [`  positions fitted to the tilts: atoms moved ${(100 * s.positionFit.meanAtomShiftA).toFixed(0)} pm on average, projection misalignment found ${(100 * s.positionFit.misalignmentRmsA).toFixed(0)} pm RMS`]
+      : []),
     `  time: ${s.totalTimeS.toFixed(1)} s (${times})`,
   ];
   if (s.metrics) {

@@ -45,6 +45,8 @@ export interface Summary {
   counts: { candidates: number; atoms: number; bySpecies: Record<string, number> };
   threshold: number;
   rFactor: number | null;
+  /** With fitPositions: mean atom move, RMS fitted misalignment and atom image σ, all Å. */
+  positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number };
   stageTimesS: Record<string, number>;
   totalTimeS: number;
   metrics?: EvaluationMetrics;
@@ -103,6 +105,15 @@ export async function runOnFiles(opts: RunFilesOptions, onProgress?: PipelineOpt
     totalTimeS: Object.values(stageTimesS).reduce((s, t) => s + t, 0),
     outputs,
   };
+  const fit = result.positionFit;
+  if (fit) {
+    const rms = (xs: ArrayLike<number>): number => Math.sqrt(Array.from(xs).reduce((s, x) => s + x * x, 0) / xs.length);
+    summary.positionFit = {
+      meanAtomShiftA: fit.shiftA.reduce((s, x) => s + x, 0) / fit.shiftA.length,
+      misalignmentRmsA: rms(fit.projectionShiftA),
+      sigmaA: fit.sigmaA,
+    };
+  }
   if (truthRaw) {
     const truth = truthInVolumeFrame(truthRaw, result.reconstruction.shape, result.reconstruction.voxelSizeA, opts.truthFrame);
     summary.metrics = evaluate(result.atoms, truth, { rMatchA: opts.rMatchA });

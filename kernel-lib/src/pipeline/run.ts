@@ -1,6 +1,6 @@
 /**
  * The classical AET pipeline on an in-memory tilt series: (align) → reconstruct → (refine) → trace →
- * select → classify → R-factor. Every stage is one pure stage function; this module only wires them in
+ * select → (fit positions) → classify → R-factor. Every stage is one pure stage function; this module only wires them in
  * order, times them and forwards progress. `pann run` and the demo call it; notebooks call the stages
  * one by one through the Session.
  */
@@ -8,7 +8,7 @@ import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/
 import { PannError, assertPositive } from '../core/errors';
 import { alignTiltSeries } from '../recon/align';
 import { reconstructDetailed, type ReconstructionMethod } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, type TraceResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, type TraceResult, type FitToTiltsResult } from '../trace';
 import { classifyKMeans } from '../classify';
 import { classifyDast } from '../classify/dast';
 import { rFactor } from '../metrics';
@@ -46,6 +46,12 @@ export interface PipelineOptions {
    * calibrated peak height, lowered for an unsure network; see models/glare/MODEL_CARD.md).
    */
   trace?: { minSeparationA?: number; smoothingSigmaA?: number; threshold?: number | 'auto' | 'refined' };
+  /**
+   * Fit the traced atoms' positions (and each projection's misalignment) to the tilt series before
+   * classifying (`fitAtomsToTilts`): lowers the position error wherever the traced model is nearly
+   * complete (bench/results/position-fit.md). Default false.
+   */
+  fitPositions?: boolean;
   /** Species classifier: 'kmeans' (intensity baseline) or 'dast' (Zernike + graph attention). Default 'kmeans'. */
   classify?: ClassifyMethod;
   /** DAST only: known overall composition (fractions or counts, e.g. { Fe: 1, Pt: 1 }) to rebalance the predictions. */
@@ -71,6 +77,8 @@ export interface PipelineResult {
   trace: TraceResult;
   /** The peak threshold used (volume units). */
   threshold: number;
+  /** The position fit to the tilt series (fitted shifts, σ, loss), or null without `fitPositions`. */
+  positionFit: FitToTiltsResult | null;
   /** The final atomic model with species (and class probabilities). */
   atoms: AtomicModel;
   rFactor: number | null;
@@ -112,7 +120,12 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   if (typeof t === 'string' && t !== 'auto' && t !== 'refined') throw new PannError('OPTION', `trace.threshold must be a number, 'auto' or 'refined', got '${t}'`, { field: 'trace.threshold' });
   if (t === 'refined' && refine === 'none') throw new PannError('OPTION', "trace.threshold 'refined' cuts a refined volume: set refine to 'glare' or 'unet', or use 'auto'", { field: 'trace.threshold' });
   const threshold = t === undefined || t === 'auto' ? autoThreshold(trace) : t === 'refined' ? refinedThreshold(trace, species) : t;
-  const traced = selectAtoms(trace, { threshold });
+  const selected = selectAtoms(trace, { threshold });
+  const positionFit =
+    opts.fitPositions && selected.species.length > 0
+      ? await timer.time('fit', () => fitAtomsToTilts(selected, aligned, { volumeShape: recon.volume.shape, onProgress }))
+      : null;
+  const traced = positionFit ? positionFit.model : selected;
 
   const method = opts.classify ?? 'kmeans';
   if (method !== 'kmeans' && method !== 'dast') throw new PannError('OPTION', `classify must be 'kmeans' or 'dast', got '${method}'`, { field: 'classify' });
@@ -138,6 +151,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     refined,
     trace,
     threshold,
+    positionFit,
     atoms,
     rFactor: r,
     stageTimesS: timer.stageTimesS,

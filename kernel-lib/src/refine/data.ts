@@ -144,6 +144,8 @@ export interface TrainingPair {
   /** The background-subtracted tilt series that was reconstructed (for the projection-consistency term). */
   tilts: TiltSeries;
   truth: AtomicModel;
+  /** The misalignment the simulator applied, (du, dv) in Å per projection (zeros without it). */
+  shiftsA: Float64Array;
 }
 
 /**
@@ -157,7 +159,7 @@ export async function makePair(spec: SampleSpec): Promise<TrainingPair> {
   const species = [...new Set(sim.truth.species)];
   const v = sim.tilts.pixelSizeA;
   const target = renderAtomicVolume(sim.truth, { volumeShape: sim.volumeShape, voxelSizeA: v, sigmaA: TARGET_SIGMA_VOXELS * v, weightBySpecies: targetWeights(species) });
-  return { spec, reconstruction: recon.volume, target, tilts, truth: sim.truth };
+  return { spec, reconstruction: recon.volume, target, tilts, truth: sim.truth, shiftsA: sim.shiftsA };
 }
 
 /**

@@ -19,7 +19,7 @@ import { simulate, type SimulateOptions, type SimulationResult } from '../sim';
 import { alignTiltSeries } from '../recon/align';
 import { subtractBackground, type BackgroundOptions } from '../preprocess/background';
 import { reconstructDetailed, type ReconstructOptions } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, type TraceOptions, type TraceResult, type SelectOptions } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, type TraceOptions, type TraceResult, type SelectOptions, type FitToTiltsOptions, type FitToTiltsResult } from '../trace';
 import { classifyKMeans, type KMeansClassifyOptions } from '../classify';
 import { classifyDast, type DastClassifyOptions } from '../classify/dast';
 import { evaluate, rFactor, type EvaluateOptions, type EvaluationMetrics, type RFactorResult } from '../metrics';
@@ -94,6 +94,20 @@ export class PipelineSession extends Session {
       threshold = refinedThreshold(trace, species);
     } else threshold = opts.threshold === undefined || opts.threshold === 'auto' ? autoThreshold(trace, { score: opts.score }) : opts.threshold;
     return this.set('atoms', selectAtoms(trace, { ...rest, threshold }));
+  }
+
+  /**
+   * Fits the positions of 'atoms' (and each projection's misalignment) to 'tilts' → 'atoms' (the traced
+   * ones are kept as 'atomsTraced'; the fit's details — shifts, σ, loss — as 'positionFit'). Call it
+   * after `background()`: the fit models one constant offset, not a per-projection one.
+   */
+  async fitPositions(opts: Omit<FitToTiltsOptions, 'onProgress'> = {}): Promise<FitToTiltsResult> {
+    const traced = this.atoms('atoms');
+    const volumeShape = opts.volumeShape ?? (this.has('reconstruction') ? this.volume('reconstruction').shape : undefined);
+    const fit = await fitAtomsToTilts(traced, this.tilts(), { ...opts, volumeShape, onProgress: this.onProgress });
+    this.set('atomsTraced', traced);
+    this.set('atoms', fit.model);
+    return this.set('positionFit', fit);
   }
 
   /**
