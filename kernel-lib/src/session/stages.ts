@@ -6,6 +6,7 @@
  *   await s.simulate({ preset: 'fept-lowdose', totalDoseEPerA2: 1e4, seed: 0 });   // 'tilts', 'truth'
  *   await s.reconstruct();                                                        // 'reconstruction'
  *   await s.trace();  s.select({ threshold: 'auto' });                            // 'trace', 'atoms'
+ *   await s.fitPositions();                                                       // 'atoms' fitted to 'tilts' (optional)
  *   s.classify({ species: ['Fe', 'Pt'] });                                        // 'classified'
  *   s.evaluate();                                                                 // 'metrics'
  *
