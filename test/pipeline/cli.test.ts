@@ -90,9 +90,16 @@ describe('pann CLI', () => {
     expect(b.positionFit.misalignmentRmsA).toBeGreaterThan(0.14);
     expect(b.positionFit.misalignmentRmsA).toBeLessThan(0.26);
     expect(fitted.stderr).toMatch(/misalignment found \d+ pm RMS/);
-    // same atoms, closer to the truth (measured 16.4 → 10.2 pm)
+    // the same atoms closer to the truth (measured 16.4 → 10.2 pm); the support cut (default 0.3) only drops ghosts here
     expect(b.metrics.recoveryRate).toBeGreaterThanOrEqual(a.metrics.recoveryRate);
+    expect(b.metrics.falsePositiveRate).toBeLessThanOrEqual(a.metrics.falsePositiveRate);
+    expect(b.counts.atoms).toBe(a.counts.atoms - b.positionFit.unsupportedDropped);
     expect(b.metrics.rmsePm).toBeLessThan(0.8 * a.metrics.rmsePm);
+    // the cut needs the fit: asked for alone, it is refused by name before any work
+    const alone = run('run-cut-alone', '--min-support', '0.3');
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toMatch(/minSupport.*fitPositions/);
+    expect(fs.existsSync(path.join(dir, 'run-cut-alone'))).toBe(false);
   });
 
   it('--refine glare writes the refined volume; --refine-flips averages the 8 mirror images', () => {

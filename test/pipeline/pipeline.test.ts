@@ -53,6 +53,11 @@ describe('classical pipeline on a simulated Pt particle', () => {
     expect(after.nMatched).toBeGreaterThanOrEqual(before.nMatched);
     expect(after.rmsePm).toBeLessThan(0.8 * before.rmsePm);
     expect(Math.sqrt(fit.projectionShiftA.reduce((a, x) => a + x * x, 0) / fit.projectionShiftA.length)).toBeGreaterThan(0.14); // Å; applied σ 0.2
+    // the support cut drops atoms only: what it keeps is a subset of the fitted atoms, at the fitted places
+    const kept = s.keepSupported({ species: ['Pt'] });
+    expect(s.atoms('atomsFitted')).toBe(fit.model);
+    expect(kept.species.length).toBeLessThanOrEqual(fit.model.species.length);
+    expect(s.evaluate({}, 'atoms').falsePositiveRate).toBeLessThanOrEqual(after.falsePositiveRate);
   });
 
   it('leaves no tensor behind across a full session run', async () => {

@@ -4,7 +4,7 @@ describe('JSON Schemas', () => {
   it('accepts a full pipeline configuration', () => {
     expect(() =>
       validateDocument('pipeline-config', {
-        tilts: 't.npy', angles: 'a.txt', pixelSizeA: 0.35, out: 'out', species: ['Fe', 'Pt'], classify: 'kmeans', refine: 'glare', refineFlips: true, fitPositions: true,
+        tilts: 't.npy', angles: 'a.txt', pixelSizeA: 0.35, out: 'out', species: ['Fe', 'Pt'], classify: 'kmeans', refine: 'glare', refineFlips: true, fitPositions: true, minSupport: 0.3,
         reconstruction: { method: 'resire', iterations: 20 }, trace: { minSeparationA: 2, threshold: 'auto' }, seed: 1,
       }),
     ).not.toThrow();
@@ -15,6 +15,7 @@ describe('JSON Schemas', () => {
     expect(() => validateDocument('pipeline-config', { species: ['fe'] })).toThrow(/species/);
     expect(() => validateDocument('pipeline-config', { refineFlips: 'yes' })).toThrow(/refineFlips/);
     expect(() => validateDocument('pipeline-config', { fitPositions: 1 })).toThrow(/fitPositions/);
+    expect(() => validateDocument('pipeline-config', { minSupport: -0.1 })).toThrow(/minSupport/);
   });
   it('validates atomic models in JSON form', () => {
     expect(() => validateDocument('atomic-model', { species: ['Pt'], positionsA: [[1, 2, 3]] })).not.toThrow();

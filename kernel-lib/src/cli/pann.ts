@@ -87,6 +87,7 @@ export function buildProgram(): Command {
     .option('--refine-model <dir>', 'folder of refinement weights (default: the shipped models/glare or models/unet)')
     .option('--refine-flips', 'average the refinement over the 8 mirror images of the volume (8x the refinement time)')
     .option('--fit-positions', "fit the traced atoms' positions and each projection's misalignment to the tilt series before classifying")
+    .option('--min-support <fraction>', "with --fit-positions: drop atoms fainter in the fit than this fraction of the lightest species' expected brightness (default 0.3; 0 keeps all)", num)
     .option('--min-separation <A>', 'minimum distance between atoms, Å', num)
     .option('--threshold <value>', "peak threshold (volume units), 'auto' (adaptive) or 'refined' (with --refine glare|unet: 0.3 × the lightest species' calibrated peak height)")
     .option('--composition <list>', 'DAST: known composition to rebalance predictions, e.g. Fe:1,Pt:1', parseComposition)
@@ -98,7 +99,7 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => {
       const flags: RunFilesOptions = {
         tilts: o.tilts, tiltsVar: o.tiltsVar, angles: o.angles, anglesVar: o.anglesVar, pixelSizeA: o.pixelSize, out: o.out,
-        species: o.species, composition: o.composition, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, refineFlips: o.refineFlips, fitPositions: o.fitPositions, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
+        species: o.species, composition: o.composition, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, refineFlips: o.refineFlips, fitPositions: o.fitPositions, minSupport: o.minSupport, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
         reconstruction: o.method || o.iterations ? { method: o.method, iterations: o.iterations } : undefined,
         trace: o.minSeparation || o.threshold ? { minSeparationA: o.minSeparation, threshold: o.threshold === undefined || o.threshold === 'auto' || o.threshold === 'refined' ? o.threshold : num(o.threshold) } : undefined,
       };

@@ -45,8 +45,8 @@ export interface Summary {
   counts: { candidates: number; atoms: number; bySpecies: Record<string, number> };
   threshold: number;
   rFactor: number | null;
-  /** With fitPositions: mean atom move, RMS fitted misalignment and atom image σ, all Å. */
-  positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number };
+  /** With fitPositions: mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped. */
+  positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number; unsupportedDropped: number };
   stageTimesS: Record<string, number>;
   totalTimeS: number;
   metrics?: EvaluationMetrics;
@@ -112,6 +112,7 @@ export async function runOnFiles(opts: RunFilesOptions, onProgress?: PipelineOpt
       meanAtomShiftA: fit.shiftA.reduce((s, x) => s + x, 0) / fit.shiftA.length,
       misalignmentRmsA: rms(fit.projectionShiftA),
       sigmaA: fit.sigmaA,
+      unsupportedDropped: result.unsupportedDropped,
     };
   }
   if (truthRaw) {

@@ -8,7 +8,7 @@ import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/
 import { PannError, assertPositive } from '../core/errors';
 import { alignTiltSeries } from '../recon/align';
 import { reconstructDetailed, type ReconstructionMethod } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, type TraceResult, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, type TraceResult, type FitToTiltsResult } from '../trace';
 import { classifyKMeans } from '../classify';
 import { classifyDast } from '../classify/dast';
 import { rFactor } from '../metrics';
@@ -22,6 +22,8 @@ export type VolumeRefineMethod = 'none' | 'glare' | 'unet';
  * bench/results/pipeline-refine.md; 'none' keeps the classical pipeline.
  */
 export const DEFAULT_VOLUME_REFINE: VolumeRefineMethod = 'glare';
+/** Default `minSupport`: the support cut with the best recovery − false positives on the validation split. */
+export const DEFAULT_MIN_SUPPORT = 0.3;
 export type ClassifyMethod = 'kmeans' | 'dast';
 export type AlignMethod = 'none' | 'centre-of-mass' | 'cross-correlation';
 
@@ -52,6 +54,13 @@ export interface PipelineOptions {
    * complete (bench/results/position-fit.md). Default false.
    */
   fitPositions?: boolean;
+  /**
+   * With `fitPositions`: drop the atoms fainter in the fit than this fraction of the lightest of
+   * `species`' expected brightness (`keepSupportedAtoms`: ghosts the projections do not support); 0
+   * keeps every atom. Default 0.3, chosen on the validation split (bench/results/support-cut.md). Name
+   * every element present in `species`: a light one left out is judged against the heavier ones and dropped.
+   */
+  minSupport?: number;
   /** Species classifier: 'kmeans' (intensity baseline) or 'dast' (Zernike + graph attention). Default 'kmeans'. */
   classify?: ClassifyMethod;
   /** DAST only: known overall composition (fractions or counts, e.g. { Fe: 1, Pt: 1 }) to rebalance the predictions. */
@@ -79,6 +88,8 @@ export interface PipelineResult {
   threshold: number;
   /** The position fit to the tilt series (fitted shifts, σ, loss), or null without `fitPositions`. */
   positionFit: FitToTiltsResult | null;
+  /** Atoms the support cut dropped after the fit (0 without `fitPositions` or with minSupport 0). */
+  unsupportedDropped: number;
   /** The final atomic model with species (and class probabilities). */
   atoms: AtomicModel;
   rFactor: number | null;
@@ -90,6 +101,8 @@ export interface PipelineResult {
 export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {}): Promise<PipelineResult> {
   assertPositive(tilts.pixelSizeA, 'pixelSizeA (Å)');
   const species = opts.species ?? ['Pt'];
+  if (opts.minSupport !== undefined && !opts.fitPositions)
+    throw new PannError('OPTION', 'minSupport cuts on the brightness the fit to the tilt series gives each atom: set fitPositions too', { field: 'minSupport' });
   const timer = new StageTimer();
   const onProgress = opts.onProgress;
 
@@ -125,7 +138,9 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     opts.fitPositions && selected.species.length > 0
       ? await timer.time('fit', () => fitAtomsToTilts(selected, aligned, { volumeShape: recon.volume.shape, onProgress }))
       : null;
-  const traced = positionFit ? positionFit.model : selected;
+  const minSupport = opts.minSupport ?? DEFAULT_MIN_SUPPORT;
+  const supported = positionFit && minSupport > 0 ? keepSupportedAtoms(positionFit.model, positionFit.amplitude, { species, minFraction: minSupport }) : null;
+  const traced = supported ? supported.model : positionFit ? positionFit.model : selected;
 
   const method = opts.classify ?? 'kmeans';
   if (method !== 'kmeans' && method !== 'dast') throw new PannError('OPTION', `classify must be 'kmeans' or 'dast', got '${method}'`, { field: 'classify' });
@@ -152,6 +167,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     trace,
     threshold,
     positionFit,
+    unsupportedDropped: supported ? selected.species.length - supported.model.species.length : 0,
     atoms,
     rFactor: r,
     stageTimesS: timer.stageTimesS,

@@ -7,6 +7,7 @@
  *   await s.reconstruct();                                                        // 'reconstruction'
  *   await s.trace();  s.select({ threshold: 'auto' });                            // 'trace', 'atoms'
  *   await s.fitPositions();                                                       // 'atoms' fitted to 'tilts' (optional)
+ *   s.keepSupported({ species: ['Fe', 'Pt'] });                                   // 'atoms' the fit supports (optional)
  *   s.classify({ species: ['Fe', 'Pt'] });                                        // 'classified'
  *   s.evaluate();                                                                 // 'metrics'
  *
@@ -20,7 +21,7 @@ import { simulate, type SimulateOptions, type SimulationResult } from '../sim';
 import { alignTiltSeries } from '../recon/align';
 import { subtractBackground, type BackgroundOptions } from '../preprocess/background';
 import { reconstructDetailed, type ReconstructOptions } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, type TraceOptions, type TraceResult, type SelectOptions, type FitToTiltsOptions, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, type SupportedAtomsOptions, type TraceOptions, type TraceResult, type SelectOptions, type FitToTiltsOptions, type FitToTiltsResult } from '../trace';
 import { classifyKMeans, type KMeansClassifyOptions } from '../classify';
 import { classifyDast, type DastClassifyOptions } from '../classify/dast';
 import { evaluate, rFactor, type EvaluateOptions, type EvaluationMetrics, type RFactorResult } from '../metrics';
@@ -109,6 +110,17 @@ export class PipelineSession extends Session {
     this.set('atomsTraced', traced);
     this.set('atoms', fit.model);
     return this.set('positionFit', fit);
+  }
+
+  /**
+   * After `fitPositions`: drops the atoms the tilt series does not support (fainter in the fit than
+   * `minFraction` of the lightest of `species`' expected brightness) → 'atoms' (the fitted ones are
+   * kept as 'atomsFitted'). Name every element present, or its atoms are judged against a heavier one.
+   */
+  keepSupported(opts: SupportedAtomsOptions): AtomicModel {
+    const fit = this.get<FitToTiltsResult>('positionFit');
+    this.set('atomsFitted', fit.model);
+    return this.set('atoms', keepSupportedAtoms(fit.model, fit.amplitude, opts).model);
   }
 
   /**
