@@ -8,7 +8,7 @@ import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/
 import { PannError, assertPositive } from '../core/errors';
 import { alignTiltSeries } from '../recon/align';
 import { reconstructDetailed, type ReconstructionMethod } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, type TraceResult, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, DEFAULT_SUPPORT_FRACTION, type TraceResult, type FitToTiltsResult } from '../trace';
 import { classifyKMeans } from '../classify';
 import { classifyDast } from '../classify/dast';
 import { rFactor } from '../metrics';
@@ -22,8 +22,6 @@ export type VolumeRefineMethod = 'none' | 'glare' | 'unet';
  * bench/results/pipeline-refine.md; 'none' keeps the classical pipeline.
  */
 export const DEFAULT_VOLUME_REFINE: VolumeRefineMethod = 'glare';
-/** Default `minSupport`: the support cut with the best recovery − false positives on the validation split. */
-export const DEFAULT_MIN_SUPPORT = 0.3;
 export type ClassifyMethod = 'kmeans' | 'dast';
 export type AlignMethod = 'none' | 'centre-of-mass' | 'cross-correlation';
 
@@ -138,7 +136,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     opts.fitPositions && selected.species.length > 0
       ? await timer.time('fit', () => fitAtomsToTilts(selected, aligned, { volumeShape: recon.volume.shape, onProgress }))
       : null;
-  const minSupport = opts.minSupport ?? DEFAULT_MIN_SUPPORT;
+  const minSupport = opts.minSupport ?? DEFAULT_SUPPORT_FRACTION;
   const supported = positionFit && minSupport > 0 ? keepSupportedAtoms(positionFit.model, positionFit.amplitude, { species, minFraction: minSupport }) : null;
   const traced = supported ? supported.model : positionFit ? positionFit.model : selected;
 

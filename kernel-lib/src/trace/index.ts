@@ -8,5 +8,5 @@ export { findLocalMaxima } from './local-maxima';
 export type { RefineMethod } from './refine';
 export { fitAtomsToTilts } from './fit-to-tilts';
 export type { FitToTiltsOptions, FitToTiltsResult } from './fit-to-tilts';
-export { keepSupportedAtoms } from './supported-atoms';
+export { keepSupportedAtoms, DEFAULT_SUPPORT_FRACTION } from './supported-atoms';
 export type { SupportedAtomsOptions, SupportedAtoms } from './supported-atoms';

@@ -8,11 +8,15 @@
  * The heaviest species' brightness is read off the fit itself (the 90th percentile of the fitted
  * brightnesses), so no calibration is needed; with a single species the cut is a fraction of the
  * typical atom. The fraction (default 0.3) was chosen on the validation split
- * (bench/results/position-fit.md says how; the test split is only reported).
+ * (`npm run bench -- support-cut`: the smallest fraction within 0.2 points of the best recovery − false
+ * positives; the test split is only reported, by `bench -- position-fit`).
  */
 import { PannError } from '../core/errors';
 import { atomicNumber } from '../core/elements';
 import type { AtomicModel } from '../core/types';
+
+/** Default `minFraction`: chosen on the validation split (bench/results/support-cut.md). */
+export const DEFAULT_SUPPORT_FRACTION = 0.3;
 
 /** Options of `keepSupportedAtoms`. */
 export interface SupportedAtomsOptions {
@@ -52,7 +56,7 @@ export function keepSupportedAtoms(
     });
   if (!opts.species?.length)
     throw new PannError('OPTION', "species is required, e.g. ['Fe', 'Pt']", { field: 'species' });
-  const minFraction = opts.minFraction ?? 0.3;
+  const minFraction = opts.minFraction ?? DEFAULT_SUPPORT_FRACTION;
   const alpha = opts.zExponent ?? 1.7;
   if (!(minFraction >= 0 && Number.isFinite(minFraction)))
     throw new PannError('OPTION', `minFraction must be a number ≥ 0, got ${minFraction}`, {
