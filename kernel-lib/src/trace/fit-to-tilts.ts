@@ -267,6 +267,17 @@ export async function fitAtomsToTilts(
   };
 }
 
+/** One atom's footprint on one projection (see `Geometry.footprintBox`). */
+interface FootprintBox {
+  u: number;
+  v: number;
+  i0: number;
+  i1: number;
+  j0: number;
+  j1: number;
+  ex: Float64Array;
+}
+
 /** Projection geometry of one tilt series: each atom's footprint per projection, rendered or differentiated. */
 class Geometry {
   private readonly rot: number[][];
@@ -294,15 +305,33 @@ class Geometry {
     this.reach = Math.ceil(4 * this.sgPx);
   }
 
-  /** Detector position (pixels) of atom `a`'s centre in projection `t`, shift included, into `out`. */
-  private projectedCentre(pos: Float64Array, a: number, t: number, out: number[]): void {
+  /** A reusable footprint slot for `footprintBox`. */
+  private newBox(): FootprintBox {
+    return { u: 0, v: 0, i0: 0, i1: -1, j0: 0, j1: -1, ex: new Float64Array(2 * this.reach + 2) };
+  }
+
+  /**
+   * Atom `a`'s footprint in projection `t` into `box`: its detector centre (u, v) in pixels (shift
+   * included), the clipped pixel box within `reach` of it, and the column factors exp(−(i − u)²/2σ²)
+   * — the Gaussian is separable, so one exp per column and one per row instead of one per pixel.
+   */
+  private footprintBox(pos: Float64Array, a: number, t: number, box: FootprintBox): void {
+    const [, ny, nx] = this.tilts.shape;
     const R = this.rot[t];
     const s = this.tilts.pixelSizeA;
     const rx = pos[3 * a] - this.centre[0],
       ry = pos[3 * a + 1] - this.centre[1],
       rz = pos[3 * a + 2] - this.centre[2];
-    out[0] = (R[0] * rx + R[1] * ry + R[2] * rz) / s + this.det[0] + this.shiftPx[2 * t];
-    out[1] = (R[3] * rx + R[4] * ry + R[5] * rz) / s + this.det[1] + this.shiftPx[2 * t + 1];
+    const u = (R[0] * rx + R[1] * ry + R[2] * rz) / s + this.det[0] + this.shiftPx[2 * t];
+    const v = (R[3] * rx + R[4] * ry + R[5] * rz) / s + this.det[1] + this.shiftPx[2 * t + 1];
+    box.u = u;
+    box.v = v;
+    box.i0 = Math.max(0, Math.floor(u) - this.reach);
+    box.i1 = Math.min(nx - 1, Math.ceil(u) + this.reach);
+    box.j0 = Math.max(0, Math.floor(v) - this.reach);
+    box.j1 = Math.min(ny - 1, Math.ceil(v) + this.reach);
+    const inv2 = 1 / (2 * this.sgPx * this.sgPx);
+    for (let i = box.i0; i <= box.i1; i++) box.ex[i - box.i0] = Math.exp(-((i - u) ** 2) * inv2);
   }
 
   /**
@@ -318,20 +347,13 @@ class Geometry {
     const inv2 = 1 / (2 * this.sgPx * this.sgPx);
     const norm = 1 / (2 * Math.PI * this.sgPx * this.sgPx);
     const n = pos.length / 3;
-    const ex = new Float64Array(2 * this.reach + 2);
-    const uv = [0, 0];
+    const box = this.newBox();
     for (let t = 0; t < na; t++) {
       const R = this.rot[t];
       const base = t * ny * nx;
       for (let a = 0; a < n; a++) {
-        this.projectedCentre(pos, a, t, uv);
-        const [u, v] = uv;
-        const i0 = Math.max(0, Math.floor(u) - this.reach),
-          i1 = Math.min(nx - 1, Math.ceil(u) + this.reach);
-        const j0 = Math.max(0, Math.floor(v) - this.reach),
-          j1 = Math.min(ny - 1, Math.ceil(v) + this.reach);
-        // the Gaussian is separable: one exp per row and per column instead of one per pixel
-        for (let i = i0; i <= i1; i++) ex[i - i0] = Math.exp(-((i - u) ** 2) * inv2);
+        this.footprintBox(pos, a, t, box);
+        const { ex, i0, i1, j0, j1, u, v } = box;
         for (let j = j0; j <= j1; j++) {
           const dv = j - v;
           const gy = norm * Math.exp(-dv * dv * inv2);
@@ -382,17 +404,11 @@ class Geometry {
     const [na, ny, nx] = this.tilts.shape;
     const inv2 = 1 / (2 * this.sgPx * this.sgPx);
     const norm = 1 / (2 * Math.PI * this.sgPx * this.sgPx);
-    const ex = new Float64Array(2 * this.reach + 2);
-    const uv = [0, 0];
+    const box = this.newBox();
     for (let t = 0; t < na; t++)
       for (let a = 0; a < amp.length; a++) {
-        this.projectedCentre(pos, a, t, uv);
-        const [u, v] = uv;
-        const i0 = Math.max(0, Math.floor(u) - this.reach),
-          i1 = Math.min(nx - 1, Math.ceil(u) + this.reach);
-        const j0 = Math.max(0, Math.floor(v) - this.reach),
-          j1 = Math.min(ny - 1, Math.ceil(v) + this.reach);
-        for (let i = i0; i <= i1; i++) ex[i - i0] = Math.exp(-((i - u) ** 2) * inv2);
+        this.footprintBox(pos, a, t, box);
+        const { ex, i0, i1, j0, j1, v } = box;
         for (let j = j0; j <= j1; j++) {
           const f = amp[a] * norm * Math.exp(-((j - v) ** 2) * inv2);
           const row = t * ny * nx + j * nx;
