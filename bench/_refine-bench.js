@@ -40,6 +40,21 @@ exports.writeResults = (name, json, md, indent = 2) => {
   console.log(md);
 };
 
+/**
+ * The pair of a test/validation spec (`refine.makePair`) and the dose limits of its true atoms
+ * (`sim.doseLimits`: per-atom detection SNR and Cramér–Rao position bound) in its simulated frame.
+ */
+exports.pairWithDoseLimits = async (spec) => {
+  const pair = await exports.req('refine').makePair(spec);
+  const sim = exports.req('sim');
+  const resolved = sim.resolveSimulation(spec.simulate);
+  const limits = sim.doseLimits(pair.truth, resolved.volumeShape, {
+    pixelSizeA: resolved.voxelSizeA,
+    ...resolved.acquisition,
+  });
+  return { pair, limits };
+};
+
 /** Mean of a list of numbers. */
 exports.mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 

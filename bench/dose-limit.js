@@ -6,7 +6,7 @@
  * raw reconstruction, the plain U-Net and GLARE are traced with the pipeline's rule and their
  * recovery split by the atoms' SNR. Writes bench/results/dose-limit.{json,md}.
  */
-const { req, pct, fmt, loadNets, machineInfo, writeResults, mean } = require('./_refine-bench');
+const { req, pct, fmt, loadNets, machineInfo, writeResults, mean, pairWithDoseLimits } = require('./_refine-bench');
 
 const refine = req('refine');
 const sim = req('sim');
@@ -46,12 +46,7 @@ function recoveryAmong(out, keep) {
 }
 
 async function oneCase(spec, nets) {
-  const pair = await refine.makePair(spec);
-  const resolved = sim.resolveSimulation(spec.simulate);
-  const limits = sim.doseLimits(pair.truth, resolved.volumeShape, {
-    pixelSizeA: resolved.voxelSizeA,
-    ...resolved.acquisition,
-  });
+  const { pair, limits } = await pairWithDoseLimits(spec);
   const snr = limits.snr;
   const surface = sim.surfaceAtoms(pair.truth.positionsA);
   const summary = sim.summarizeDoseLimits(limits, { minSnr: ROSE });
