@@ -141,6 +141,19 @@ describe('fitAtomsToTilts', () => {
     expect(fitted).toBeLessThan(0.4 * translationFreeErrorPm(without.model.positionsA, big.positionsA));
   });
 
+  it('keeps every atom inside the volume frame, even when the data pull it out', async () => {
+    // signal just outside the frame (x = −0.4 Å: a neighbour, a support feature) beside a traced atom at x = 0.1 Å
+    const y = 10.8,
+      z = 10.8;
+    const outside: AtomicModel = { positionsA: Float64Array.from([-0.4, y, z]), species: ['Pt'] };
+    const tilts = simulateTiltSeriesSync(outside, shape, acq(), 1).tilts;
+    const fit = await fitAtomsToTilts({ positionsA: Float64Array.from([0.1, y, z]), species: ['X'] }, tilts, {
+      volumeShape: shape,
+    });
+    expect(fit.model.positionsA[0]).toBeGreaterThanOrEqual(0);
+    expect(fit.model.positionsA[0]).toBeLessThan(0.1); // it did move towards the signal
+  });
+
   it('names bad input', async () => {
     const tilts = simulateTiltSeriesSync(truth, shape, acq(), 1).tilts;
     await expect(fitAtomsToTilts({ positionsA: new Float64Array(0), species: [] }, tilts)).rejects.toThrow(

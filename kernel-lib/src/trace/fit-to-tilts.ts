@@ -107,6 +107,8 @@ export async function fitAtomsToTilts(
       throw new PannError('OPTION', `${k} must be a positive length in Å, got ${v}`, { field: k });
   const maxShiftPx = maxProjectionShiftA / tilts.pixelSizeA;
   const volumeShape = opts.volumeShape ?? defaultVolumeShape(tilts.shape);
+  // the frame's voxel centres span 0 … (n − 1)·voxel along each axis (voxel = detector pixel)
+  const [maxZ, maxY, maxX] = volumeShape.map((e) => (e - 1) * tilts.pixelSizeA);
   // Start: one common brightness, b and σ from the R-factor fit (it validates the tilt series too).
   // rFactor wants element symbols; one label for every atom means one common scale.
   const start = rFactor({ positionsA: model.positionsA, species: model.species.map(() => 'Pt') }, tilts, {
@@ -206,9 +208,10 @@ export async function fitAtomsToTilts(
         const total = Math.hypot(px, py, pz);
         if (total > maxShiftA)
           [px, py, pz] = [(px * maxShiftA) / total, (py * maxShiftA) / total, (pz * maxShiftA) / total];
-        trialPos[3 * a] = r0[3 * a] + px;
-        trialPos[3 * a + 1] = r0[3 * a + 1] + py;
-        trialPos[3 * a + 2] = r0[3 * a + 2] + pz;
+        // and inside the volume frame: later stages (classification) sample the volume at each atom
+        trialPos[3 * a] = Math.min(maxX, Math.max(0, r0[3 * a] + px));
+        trialPos[3 * a + 1] = Math.min(maxY, Math.max(0, r0[3 * a + 1] + py));
+        trialPos[3 * a + 2] = Math.min(maxZ, Math.max(0, r0[3 * a + 2] + pz));
         trialAmp[a] = Math.max(0, amp[a] + d[3]);
       }
       const trial = lossRefittingBackground(trialPos, trialAmp, b);
