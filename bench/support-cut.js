@@ -6,7 +6,7 @@
  * series (`fitAtomsToTilts`), and cut at each fraction of the lightest species' expected brightness.
  * Writes bench/results/support-cut.{json,md}.
  */
-const { req, pct, fmt, loadNets, machineInfo, writeResults, mean, numberArg } = require('./_refine-bench');
+const { req, pct, loadNets, machineInfo, writeResults, mean, numberArg } = require('./_refine-bench');
 
 const refine = req('refine');
 const {
