@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- pipeline-refine [--quick]`: the whole pipeline as `pann run` runs it (RESIRE →
  * refine → trace → classify → R-factor) with each refinement setting — none, the plain U-Net, GLARE,
- * GLARE averaged over 8 mirror images, GLARE cut with `threshold: 'refined'` — on the cases of `bench -- classical` (simulated Pt and FePt
+ * GLARE averaged over 8 mirror images, GLARE cut with `threshold: 'refined'`, and no refinement or GLARE
+ * followed by fitting the atoms to the tilt series (`fitPositions`) — on the cases of `bench -- classical` (simulated Pt and FePt
  * particles at 1e6…3e3 e⁻/Å², the published aSi case). This is the table the default of
  * `runPipeline({ refine })` / `pann run --refine` is chosen from. Writes bench/results/pipeline-refine.{json,md}.
  */
@@ -19,6 +20,9 @@ const SETTINGS = [
   { name: 'glare+flips', pipeline: { refine: 'glare', refineFlips: true } },
   // the calibrated cut of the network output (refinedThreshold) instead of the adaptive one
   { name: 'glare, refined cut', pipeline: { refine: 'glare', trace: { threshold: 'refined' } } },
+  // the traced atoms (and each projection's misalignment) fitted to the tilt series (--fit-positions)
+  { name: 'none+fit', pipeline: { refine: 'none', fitPositions: true } },
+  { name: 'glare+fit', pipeline: { refine: 'glare', fitPositions: true } },
 ];
 
 const cell = (r) => {
@@ -38,6 +42,7 @@ function summary(rows, cases) {
     'mean R-factor',
     'recovery − FP better / worse than none',
     'mean refine s',
+    'mean fit s',
   ];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`];
   for (const s of SETTINGS) {
@@ -62,6 +67,7 @@ function summary(rows, cases) {
         ),
         s.name === 'none' ? '—' : `${better} / ${worse}`,
         fmt(m((r) => r.stageTimesS.refine ?? 0)),
+        fmt(m((r) => r.stageTimesS.fit ?? 0)),
       ].join(' | ')} |`,
     );
   }
@@ -135,7 +141,7 @@ exports.main = async function main(args) {
   const md = [
     '# The pipeline with and without refinement',
     '',
-    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means) → R-factor; matched within 1 Å. Traced with the adaptive cut (threshold 'auto', the default), except "glare, refined cut" (threshold 'refined': refinedThreshold). Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
+    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means) → R-factor; matched within 1 Å. Traced with the adaptive cut (threshold 'auto', the default), except "glare, refined cut" (threshold 'refined': refinedThreshold); "+fit": the traced atoms and each projection's misalignment then fitted to the tilt series (\`fitPositions\`, \`pann run --fit-positions\`). Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
     '',
     '## Means',
     '',
