@@ -55,6 +55,17 @@ exports.pairWithDoseLimits = async (spec) => {
   return { pair, limits };
 };
 
+/**
+ * The volume a method traces in a pair: the reconstruction itself for 'raw', else the named network's
+ * refinement of it (given the series' tilt angles).
+ */
+exports.methodVolume = async (pair, method, nets) =>
+  method === 'raw'
+    ? pair.reconstruction
+    : exports
+        .req('refine')
+        .refineVolume(pair.reconstruction, { method, model: nets[method], tiltsForPhysics: pair.tilts });
+
 /** Mean of a list of numbers. */
 exports.mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 

@@ -6,7 +6,17 @@
  * raw reconstruction, the plain U-Net and GLARE are traced with the pipeline's rule and their
  * recovery split by the atoms' SNR. Writes bench/results/dose-limit.{json,md}.
  */
-const { req, pct, fmt, loadNets, machineInfo, writeResults, mean, pairWithDoseLimits } = require('./_refine-bench');
+const {
+  req,
+  pct,
+  fmt,
+  loadNets,
+  machineInfo,
+  writeResults,
+  mean,
+  pairWithDoseLimits,
+  methodVolume,
+} = require('./_refine-bench');
 
 const refine = req('refine');
 const sim = req('sim');
@@ -52,14 +62,7 @@ async function oneCase(spec, nets) {
   const summary = sim.summarizeDoseLimits(limits, { minSnr: ROSE });
   const methods = {};
   for (const method of METHODS) {
-    const volume =
-      method === 'raw'
-        ? pair.reconstruction
-        : await refine.refineVolume(pair.reconstruction, {
-            method,
-            model: nets[method],
-            tiltsForPhysics: pair.tilts,
-          });
+    const volume = await methodVolume(pair, method, nets);
     const out = await traceMethod(volume, pair.truth);
     const matched = [...out.distanceA.keys()].filter((a) => out.recovered[a]);
     const perSpecies = {};

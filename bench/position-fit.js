@@ -19,6 +19,7 @@ const {
   writeResults,
   mean,
   pairWithDoseLimits,
+  methodVolume,
 } = require('./_refine-bench');
 
 const refine = req('refine');
@@ -73,14 +74,7 @@ async function oneCase(spec, nets) {
   const trueShiftPm = centredRmsPm(pair.shiftsA);
   const methods = {};
   for (const v of VOLUMES) {
-    const volume =
-      v === 'raw'
-        ? pair.reconstruction
-        : await refine.refineVolume(pair.reconstruction, {
-            method: v,
-            model: nets[v],
-            tiltsForPhysics: pair.tilts,
-          });
+    const volume = await methodVolume(pair, v, nets);
     const tr = await traceAtoms(volume, {});
     const traced = selectAtoms(tr, { threshold: autoThreshold(tr) });
     methods[v] = { traced: score(traced, pair.truth, heavy, limits.positionBoundPm) };
