@@ -73,6 +73,10 @@ test('03-your-own-data: the published aSi case from .mat files to an exported mo
   expect(Number(shift![1])).toBeLessThan(1);
   const [row] = metricRows(nb);
   expect(pct(row.recovery)).toBeGreaterThan(0.9);
+  // the atoms fitted to the measured projections: closer to the published truth, none lost
+  const fitted = metricRows(nb).find((r) => r.label === 'fitted to the projections')!;
+  expect(Number(fitted['RMSE (pm)'])).toBeLessThan(Number(row['RMSE (pm)']));
+  expect(pct(fitted.recovery)).toBeGreaterThanOrEqual(pct(row.recovery) - 0.01);
   expect(out).toMatch(/atoms.xyz: \d+ bytes/);
   expect(out).toMatch(/round trip: \d+ atoms/);
 });
