@@ -60,6 +60,19 @@ describe('classical pipeline on a simulated Pt particle', () => {
     expect(s.evaluate({}, 'atoms').falsePositiveRate).toBeLessThanOrEqual(after.falsePositiveRate);
   });
 
+  it('fitPositions cuts unsupported atoms only when the species are named (an unnamed light element would go)', async () => {
+    const sim = await simulate({ preset: 'fept-lowdose', totalDoseEPerA2: 1e5, seed: 1 });
+    const run = (species?: string[]) => runPipeline(sim.tilts, { refine: 'none', fitPositions: true, rFactor: false, ...(species ? { species } : {}) });
+    const unnamed = await run();
+    expect(unnamed.unsupportedDropped).toBe(0);
+    expect(unnamed.positionFit).not.toBeNull();
+    // told "Pt" only, the Fe of FePt are judged against Pt and most go (measured: 332 dropped, 359 Fe)
+    const ptOnly = await run(['Pt']);
+    const nFe = sim.truth.species.filter((x) => x === 'Fe').length;
+    expect(ptOnly.unsupportedDropped).toBeGreaterThan(0.5 * nFe);
+    expect(ptOnly.atoms.species.length).toBe(unnamed.atoms.species.length - ptOnly.unsupportedDropped);
+  });
+
   it('leaves no tensor behind across a full session run', async () => {
     await tf.setBackend('cpu');
     const before = tf.memory().numTensors;

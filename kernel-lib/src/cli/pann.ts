@@ -87,7 +87,7 @@ export function buildProgram(): Command {
     .option('--refine-model <dir>', 'folder of refinement weights (default: the shipped models/glare or models/unet)')
     .option('--refine-flips', 'average the refinement over the 8 mirror images of the volume (8x the refinement time)')
     .option('--fit-positions', "fit the traced atoms' positions and each projection's misalignment to the tilt series before classifying")
-    .option('--min-support <fraction>', "with --fit-positions: drop atoms fainter in the fit than this fraction of the lightest species' expected brightness (default 0.3; 0 keeps all)", num)
+    .option('--min-support <fraction>', "with --fit-positions: drop atoms fainter in the fit than this fraction of the lightest species' expected brightness (default 0.3 with --species, else 0; 0 keeps all)", num)
     .option('--min-separation <A>', 'minimum distance between atoms, Å', num)
     .option('--threshold <value>', "peak threshold (volume units), 'auto' (adaptive) or 'refined' (with --refine glare|unet: 0.3 × the lightest species' calibrated peak height)")
     .option('--composition <list>', 'DAST: known composition to rebalance predictions, e.g. Fe:1,Pt:1', parseComposition)

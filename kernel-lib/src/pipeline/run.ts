@@ -55,8 +55,9 @@ export interface PipelineOptions {
   /**
    * With `fitPositions`: drop the atoms fainter in the fit than this fraction of the lightest of
    * `species`' expected brightness (`keepSupportedAtoms`: ghosts the projections do not support); 0
-   * keeps every atom. Default 0.3, chosen on the validation split (bench/results/support-cut.md). Name
-   * every element present in `species`: a light one left out is judged against the heavier ones and dropped.
+   * keeps every atom. Default 0.3 (chosen on the validation split, bench/results/support-cut.md) when
+   * `species` is given, else 0: the cut judges each atom against the lightest NAMED element, so an
+   * unnamed light element would be dropped — name every element present.
    */
   minSupport?: number;
   /** Species classifier: 'kmeans' (intensity baseline) or 'dast' (Zernike + graph attention). Default 'kmeans'. */
@@ -136,7 +137,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     opts.fitPositions && selected.species.length > 0
       ? await timer.time('fit', () => fitAtomsToTilts(selected, aligned, { volumeShape: recon.volume.shape, onProgress }))
       : null;
-  const minSupport = opts.minSupport ?? DEFAULT_SUPPORT_FRACTION;
+  const minSupport = opts.minSupport ?? (opts.species ? DEFAULT_SUPPORT_FRACTION : 0);
   const supported = positionFit && minSupport > 0 ? keepSupportedAtoms(positionFit.model, positionFit.amplitude, { species, minFraction: minSupport }) : null;
   const traced = supported ? supported.model : positionFit ? positionFit.model : selected;
 
