@@ -78,6 +78,7 @@ export function projectionFrame(volumeShape: Shape3, pixelSizeA: number, ny: num
 /**
  * Where atom `a` of `positionsA` falls in the projection with rotation R (row-major 3×3): its centre
  * (u, v) in pixels and the detector window [i0, i1] × [j0, j1] within `reach` pixels of it.
+ * `shiftUPx`, `shiftVPx`: a rigid detector shift of this projection (misalignment), pixels.
  */
 export function detectorWindow(
   R: ArrayLike<number>,
@@ -85,12 +86,14 @@ export function detectorWindow(
   a: number,
   f: ProjectionFrame,
   reach: number,
+  shiftUPx = 0,
+  shiftVPx = 0,
 ): { u: number; v: number; i0: number; i1: number; j0: number; j1: number } {
   const rx = positionsA[3 * a] - f.centreA[0],
     ry = positionsA[3 * a + 1] - f.centreA[1],
     rz = positionsA[3 * a + 2] - f.centreA[2];
-  const u = (R[0] * rx + R[1] * ry + R[2] * rz) / f.pixelSizeA + f.detectorCentre[0];
-  const v = (R[3] * rx + R[4] * ry + R[5] * rz) / f.pixelSizeA + f.detectorCentre[1];
+  const u = (R[0] * rx + R[1] * ry + R[2] * rz) / f.pixelSizeA + f.detectorCentre[0] + shiftUPx;
+  const v = (R[3] * rx + R[4] * ry + R[5] * rz) / f.pixelSizeA + f.detectorCentre[1] + shiftVPx;
   return {
     u,
     v,

@@ -20,8 +20,9 @@
  * without it a realistic 0.2 Å misalignment stays in the positions (bench/results/position-fit.md).
  */
 import { PannError } from '../core/errors';
-import { defaultVolumeShape, rotationCentreA } from '../core/frame';
-import { detectorCentrePixel, rotationZYZ } from '../core/geometry';
+import { defaultVolumeShape } from '../core/frame';
+import { rotationZYZ } from '../core/geometry';
+import { detectorWindow, projectionFrame, type ProjectionFrame } from '../sim/project-atoms';
 import type { AtomicModel, ProgressCallback, Shape3, TiltSeries } from '../core/types';
 import { rFactor } from '../metrics/r-factor';
 import { checkModel } from '../metrics/match';
@@ -284,8 +285,7 @@ interface FootprintBox {
 /** Projection geometry of one tilt series: each atom's footprint per projection, rendered or differentiated. */
 class Geometry {
   private readonly rot: number[][];
-  private readonly centre: [number, number, number];
-  private readonly det: [number, number];
+  private readonly frame: ProjectionFrame;
   private sgPx = 1;
   private reach = 4;
   /** Per-projection detector shift (u, v) in pixels, added to every atom's projected centre. */
@@ -296,8 +296,7 @@ class Geometry {
     sigmaA: number,
   ) {
     this.rot = tilts.anglesDeg.map((e) => Array.from(rotationZYZ(e)));
-    this.centre = rotationCentreA(volumeShape, tilts.pixelSizeA);
-    this.det = detectorCentrePixel(tilts.shape[1], tilts.shape[2]);
+    this.frame = projectionFrame(volumeShape, tilts.pixelSizeA, tilts.shape[1], tilts.shape[2]);
     this.shiftPx = new Float64Array(2 * tilts.shape[0]);
     this.setSigma(sigmaA);
   }
@@ -314,27 +313,28 @@ class Geometry {
   }
 
   /**
-   * Atom `a`'s footprint in projection `t` into `box`: its detector centre (u, v) in pixels (shift
-   * included), the clipped pixel box within `reach` of it, and the column factors exp(−(i − u)²/2σ²)
-   * — the Gaussian is separable, so one exp per column and one per row instead of one per pixel.
+   * Atom `a`'s footprint in projection `t` into `box`: its detector window (`detectorWindow`, this
+   * projection's shift included) and the column factors exp(−(i − u)²/2σ²) — the Gaussian is
+   * separable, so one exp per column and one per row instead of one per pixel.
    */
   private footprintBox(pos: Float64Array, a: number, t: number, box: FootprintBox): void {
-    const [, ny, nx] = this.tilts.shape;
-    const R = this.rot[t];
-    const s = this.tilts.pixelSizeA;
-    const rx = pos[3 * a] - this.centre[0],
-      ry = pos[3 * a + 1] - this.centre[1],
-      rz = pos[3 * a + 2] - this.centre[2];
-    const u = (R[0] * rx + R[1] * ry + R[2] * rz) / s + this.det[0] + this.shiftPx[2 * t];
-    const v = (R[3] * rx + R[4] * ry + R[5] * rz) / s + this.det[1] + this.shiftPx[2 * t + 1];
-    box.u = u;
-    box.v = v;
-    box.i0 = Math.max(0, Math.floor(u) - this.reach);
-    box.i1 = Math.min(nx - 1, Math.ceil(u) + this.reach);
-    box.j0 = Math.max(0, Math.floor(v) - this.reach);
-    box.j1 = Math.min(ny - 1, Math.ceil(v) + this.reach);
+    const w = detectorWindow(
+      this.rot[t],
+      pos,
+      a,
+      this.frame,
+      this.reach,
+      this.shiftPx[2 * t],
+      this.shiftPx[2 * t + 1],
+    );
+    box.u = w.u;
+    box.v = w.v;
+    box.i0 = w.i0;
+    box.i1 = w.i1;
+    box.j0 = w.j0;
+    box.j1 = w.j1;
     const inv2 = 1 / (2 * this.sgPx * this.sgPx);
-    for (let i = box.i0; i <= box.i1; i++) box.ex[i - box.i0] = Math.exp(-((i - u) ** 2) * inv2);
+    for (let i = w.i0; i <= w.i1; i++) box.ex[i - w.i0] = Math.exp(-((i - w.u) ** 2) * inv2);
   }
 
   /**
