@@ -71,6 +71,23 @@ export function atomCount(model: AtomicModel): number {
   return model.species.length;
 }
 
+/** The atoms `indices` of a model, in that order, with their per-atom scores and class probabilities (and the cell). */
+export function atomsAt(model: AtomicModel, indices: readonly number[]): AtomicModel {
+  const positionsA = new Float64Array(3 * indices.length);
+  indices.forEach((a, k) => positionsA.set(model.positionsA.subarray(3 * a, 3 * a + 3), 3 * k));
+  const out: AtomicModel = { positionsA, species: indices.map((a) => model.species[a]) };
+  if (model.scores) out.scores = Object.fromEntries(Object.entries(model.scores).map(([k, v]) => [k, Float64Array.from(indices, (a) => v[a])]));
+  const prob = model.probabilities;
+  if (prob) {
+    const L = prob.labels.length;
+    const values = new Float32Array(L * indices.length);
+    indices.forEach((a, k) => values.set(prob.values.subarray(L * a, L * a + L), L * k));
+    out.probabilities = { labels: [...prob.labels], values };
+  }
+  if (model.cellA) out.cellA = model.cellA;
+  return out;
+}
+
 /** Number of voxels of a shape. */
 export function voxelCount(shape: Shape3): number {
   return shape[0] * shape[1] * shape[2];

@@ -7,7 +7,7 @@
 import { PannError } from '../core/errors';
 import { defaultVolumeShape } from '../core/frame';
 import { sortByZ } from '../core/elements';
-import type { AtomicModel, EulerZYZDeg, Shape3, TiltSeries } from '../core/types';
+import { atomsAt, type AtomicModel, type EulerZYZDeg, type Shape3, type TiltSeries } from '../core/types';
 import { projectAtoms } from '../sim/project-atoms';
 import { checkModel } from './match';
 
@@ -175,9 +175,7 @@ export function rFactor(model: AtomicModel, tilts: TiltSeries, opts: RFactorOpti
 function subset(model: AtomicModel, species: string): AtomicModel {
   const idx: number[] = [];
   model.species.forEach((s, a) => s === species && idx.push(a));
-  const positionsA = new Float64Array(3 * idx.length);
-  idx.forEach((a, q) => positionsA.set(model.positionsA.subarray(3 * a, 3 * a + 3), 3 * q));
-  return { positionsA, species: idx.map(() => species) };
+  return atomsAt(model, idx);
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import { PannError } from '../core/errors';
 import { atomicNumber } from '../core/elements';
-import type { AtomicModel } from '../core/types';
+import { atomsAt, type AtomicModel } from '../core/types';
 
 /** Default `minFraction`: chosen on the validation split (bench/results/support-cut.md). */
 export const DEFAULT_SUPPORT_FRACTION = 0.3;
@@ -78,24 +78,5 @@ export function keepSupportedAtoms(
       kept[a] = 1;
       idx.push(a);
     }
-  return { model: subsetModel(model, idx), kept, cut };
-}
-
-/** The atoms `idx` of a model, with their scores and class probabilities. */
-function subsetModel(model: AtomicModel, idx: number[]): AtomicModel {
-  const positionsA = new Float64Array(3 * idx.length);
-  idx.forEach((a, k) => positionsA.set(model.positionsA.subarray(3 * a, 3 * a + 3), 3 * k));
-  const out: AtomicModel = { ...model, positionsA, species: idx.map((a) => model.species[a]) };
-  if (model.scores)
-    out.scores = Object.fromEntries(
-      Object.entries(model.scores).map(([k, v]) => [k, Float64Array.from(idx, (a) => v[a])]),
-    );
-  const prob = model.probabilities;
-  if (prob) {
-    const k = prob.labels.length;
-    const values = new Float32Array(k * idx.length);
-    idx.forEach((a, i) => values.set(prob.values.subarray(k * a, k * a + k), k * i));
-    out.probabilities = { labels: [...prob.labels], values };
-  }
-  return out;
+  return { model: atomsAt(model, idx), kept, cut };
 }

@@ -1,6 +1,6 @@
 /** Volume slicer: three linked orthogonal slices, atom overlay with a live score threshold. */
 import { PannError } from '../core/errors';
-import type { AtomicModel, Volume } from '../core/types';
+import { atomsAt, type AtomicModel, type Volume } from '../core/types';
 import { atomsPayload, countSurvivors, DEFAULT_MAX_VOLUME_BYTES, quantiseVolume, type QuantisedVolume } from './payload';
 import { encodePng } from './png';
 import { PannWidget, type ViewOptions } from './widget';
@@ -133,18 +133,7 @@ export class SlicerWidget extends PannWidget {
     if (scores.length === 0) return m;
     const keep: number[] = [];
     for (let a = 0; a < scores.length; a++) if (scores[a] >= this.threshold) keep.push(a);
-    const positionsA = new Float64Array(keep.length * 3);
-    keep.forEach((a, i) => positionsA.set(m.positionsA.subarray(3 * a, 3 * a + 3), 3 * i));
-    const out: AtomicModel = { positionsA, species: keep.map((a) => m.species[a]) };
-    if (m.scores) out.scores = Object.fromEntries(Object.entries(m.scores).map(([k, v]) => [k, Float64Array.from(keep, (a) => v[a])]));
-    if (m.probabilities) {
-      const L = m.probabilities.labels.length;
-      const values = new Float32Array(keep.length * L);
-      keep.forEach((a, i) => values.set(m.probabilities!.values.subarray(a * L, a * L + L), i * L));
-      out.probabilities = { labels: m.probabilities.labels, values };
-    }
-    if (m.cellA) out.cellA = m.cellA;
-    return out;
+    return atomsAt(m, keep);
   }
 
   override describe(): string {
