@@ -271,16 +271,8 @@ export async function fitAtomsToTilts(
   };
 }
 
-/** One atom's footprint on one projection (see `Geometry.footprintBox`). */
-interface FootprintBox {
-  u: number;
-  v: number;
-  i0: number;
-  i1: number;
-  j0: number;
-  j1: number;
-  ex: Float64Array;
-}
+/** One atom's footprint on one projection: its detector window plus the column factors (see `Geometry.footprintBox`). */
+type FootprintBox = ReturnType<typeof detectorWindow> & { ex: Float64Array };
 
 /** Projection geometry of one tilt series: each atom's footprint per projection, rendered or differentiated. */
 class Geometry {
