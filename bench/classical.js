@@ -17,8 +17,11 @@ function fmt(x, d = 1) {
 }
 const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}` : '—');
 
-/** One simulated case through `runPipeline` (extra pipeline options in `pipeline`; the classical default is no refinement). */
-async function simulatedCase(preset, dose, seed, pipeline = { refine: 'none' }) {
+/** The classical pipeline: no refinement, the traced positions kept (not fitted to the tilt series). */
+const CLASSICAL = { refine: 'none', fitPositions: false };
+
+/** One simulated case through `runPipeline` (pipeline options in `pipeline`; default the classical pipeline). */
+async function simulatedCase(preset, dose, seed, pipeline = CLASSICAL) {
   const t0 = performance.now();
   const sim = await pann.simulate({ preset, totalDoseEPerA2: dose, seed });
   const simulateS = (performance.now() - t0) / 1000;
@@ -31,7 +34,7 @@ async function simulatedCase(preset, dose, seed, pipeline = { refine: 'none' }) 
 }
 
 /** The published aSi case at one dose through `runPipeline` (as simulatedCase). */
-async function asiCase(doseTag, dose, pipeline = { refine: 'none' }) {
+async function asiCase(doseTag, dose, pipeline = CLASSICAL) {
   const tilts = pann.loadTiltSeries({ tilts: path.join(ASI, `aSi_2nmFosCetr_Dose${doseTag}_cov35pm_ForBM3D.mat`), angles: path.join(ASI, 'Si_Angle.mat'), pixelSizeA: 0.195 });
   const truth0 = pann.readAtomicModel(path.join(ASI, 'aSi_208atoms_GT.txt'), { speciesByType: { 1: 'Si' } });
   const t0 = performance.now();

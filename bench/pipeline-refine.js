@@ -14,13 +14,14 @@ const { pct, fmt } = require('./_refine-bench');
 
 const RESULTS = path.join(__dirname, 'results');
 const SETTINGS = [
-  { name: 'none', pipeline: { refine: 'none' } },
-  { name: 'unet', pipeline: { refine: 'unet' } },
-  { name: 'glare', pipeline: { refine: 'glare' } },
-  { name: 'glare+flips', pipeline: { refine: 'glare', refineFlips: true } },
+  // the traced positions kept (pann run --no-fit-positions)
+  { name: 'none', pipeline: { refine: 'none', fitPositions: false } },
+  { name: 'unet', pipeline: { refine: 'unet', fitPositions: false } },
+  { name: 'glare', pipeline: { refine: 'glare', fitPositions: false } },
+  { name: 'glare+flips', pipeline: { refine: 'glare', refineFlips: true, fitPositions: false } },
   // the calibrated cut of the network output (refinedThreshold) instead of the adaptive one
-  { name: 'glare, refined cut', pipeline: { refine: 'glare', trace: { threshold: 'refined' } } },
-  // the traced atoms (and each projection's misalignment) fitted to the tilt series (--fit-positions)
+  { name: 'glare, refined cut', pipeline: { refine: 'glare', trace: { threshold: 'refined' }, fitPositions: false } },
+  // the traced atoms (and each projection's misalignment) fitted to the tilt series: glare+fit is `pann run`'s default
   { name: 'none+fit', pipeline: { refine: 'none', fitPositions: true } },
   { name: 'glare+fit', pipeline: { refine: 'glare', fitPositions: true } },
 ];
@@ -141,7 +142,7 @@ exports.main = async function main(args) {
   const md = [
     '# The pipeline with and without refinement',
     '',
-    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means) → R-factor; matched within 1 Å. Traced with the adaptive cut (threshold 'auto', the default), except "glare, refined cut" (threshold 'refined': refinedThreshold); "+fit": the traced atoms and each projection's misalignment then fitted to the tilt series (\`fitPositions\`, \`pann run --fit-positions\`). Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
+    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means) → R-factor; matched within 1 Å. Traced with the adaptive cut (threshold 'auto', the default), except "glare, refined cut" (threshold 'refined': refinedThreshold); "+fit": the traced atoms and each projection's misalignment then fitted to the tilt series (\`fitPositions\`); the other rows keep the traced positions (\`fitPositions: false\`, \`pann run --no-fit-positions\`). "glare+fit" is what \`pann run\` does by default. Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
     '',
     '## Means',
     '',

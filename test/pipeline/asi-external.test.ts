@@ -15,7 +15,7 @@ const dir = path.resolve(__dirname, '../fixtures/asi-2nm-lowdose');
 it('recovers all 208 aSi atoms at 1.6e5 e⁻/Å² from the published .mat files', async () => {
   const tilts = loadTiltSeries({ tilts: path.join(dir, 'aSi_2nmFosCetr_Dose1p6e5_cov35pm_ForBM3D.mat'), angles: path.join(dir, 'Si_Angle.mat'), pixelSizeA: 0.195 });
   expect(tilts.shape).toEqual([60, 128, 128]);
-  const res = await runPipeline(tilts, { species: ['Si'], reconstruction: { method: 'wbp' }, refine: 'none', rFactor: false });
+  const res = await runPipeline(tilts, { species: ['Si'], reconstruction: { method: 'wbp' }, refine: 'none', fitPositions: false, rFactor: false });
   const truth = truthInVolumeFrame(readAtomicModel(path.join(dir, 'aSi_208atoms_GT.txt'), { speciesByType: { 1: 'Si' } }), res.reconstruction.shape, 0.195, 'matlab-centred');
   const m = evaluate(res.atoms, truth);
   expect(m.nTrue).toBe(208);

@@ -70,7 +70,7 @@ describe('pann CLI', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
-  it('--fit-positions fits the atoms and the misalignment to the tilt series: a misaligned series gets its error back', () => {
+  it('the atoms and the misalignment are fitted to the tilt series by default: a misaligned series gets its error back; --no-fit-positions keeps the traced ones', () => {
     // pt-icosahedron is 'realistic': every projection misaligned by σ 0.2 Å per axis
     const sim = pann('simulate', '--preset', 'pt-icosahedron', '--total-dose', '1e5', '--seed', '3', '--out', path.join(dir, 'sim-fit'));
     expect(sim.status).toBe(0);
@@ -78,13 +78,14 @@ describe('pann CLI', () => {
     const run = (out: string, ...extra: string[]) =>
       spawnSync(process.execPath, [bin, 'run', '--tilts', path.join(dir, 'sim-fit/tilts.npy'), '--angles', path.join(dir, 'sim-fit/angles.npy'), '--pixel-size', px,
         '--species', 'Pt', '--out', path.join(dir, out), '--truth', path.join(dir, 'sim-fit/truth.xyz'), ...extra], { encoding: 'utf8', timeout: 300_000 });
-    const plain = run('run-traced');
-    const fitted = run('run-fitted', '--fit-positions');
+    const plain = run('run-traced', '--no-fit-positions');
+    const fitted = run('run-fitted');
     expect(plain.status).toBe(0);
     expect(fitted.status).toBe(0);
     const [a, b] = ['run-traced', 'run-fitted'].map((d) => JSON.parse(fs.readFileSync(path.join(dir, d, 'summary.json'), 'utf8')));
     expect(a.positionFit).toBeUndefined();
-    expect(b.options.fitPositions).toBe(true);
+    expect(a.options.fitPositions).toBe(false);
+    expect(a.stageTimesS.fit).toBeUndefined();
     expect(b.stageTimesS.fit).toBeGreaterThan(0);
     // the misalignment found is the one applied (σ 0.2 Å per axis)
     expect(b.positionFit.misalignmentRmsA).toBeGreaterThan(0.14);
@@ -95,8 +96,8 @@ describe('pann CLI', () => {
     expect(b.metrics.falsePositiveRate).toBeLessThanOrEqual(a.metrics.falsePositiveRate);
     expect(b.counts.atoms).toBe(a.counts.atoms - b.positionFit.unsupportedDropped);
     expect(b.metrics.rmsePm).toBeLessThan(0.8 * a.metrics.rmsePm);
-    // the cut needs the fit: asked for alone, it is refused by name before any work
-    const alone = run('run-cut-alone', '--min-support', '0.3');
+    // the cut needs the fit: asked for without it, it is refused by name before any work
+    const alone = run('run-cut-alone', '--no-fit-positions', '--min-support', '0.3');
     expect(alone.status).toBe(2);
     expect(alone.stderr).toMatch(/minSupport.*fitPositions/);
     expect(fs.existsSync(path.join(dir, 'run-cut-alone'))).toBe(false);

@@ -14,7 +14,9 @@ describe('classical pipeline on a simulated Pt particle', () => {
   it('traces ≥ 99 % of the atoms within 10 pm at 1e6 e⁻/Å² over ±90°', async () => {
     const sim = await simulate({ preset: 'pt-highdose', seed: 3 });
     expect(sim.tilts.anglesDeg[0][1]).toBeLessThanOrEqual(-87);
-    const res = await runPipeline(sim.tilts, { species: ['Pt'], refine: 'none', rFactor: false });
+    // the classical pipeline: no refinement, the traced positions kept
+    const res = await runPipeline(sim.tilts, { species: ['Pt'], refine: 'none', fitPositions: false, rFactor: false });
+    expect(res.positionFit).toBeNull();
     const m = evaluate(res.atoms, sim.truth);
     expect(m.recoveryRate).toBeGreaterThanOrEqual(0.99);
     expect(m.falsePositiveRate).toBeLessThanOrEqual(0.01);
@@ -22,10 +24,12 @@ describe('classical pipeline on a simulated Pt particle', () => {
     expect(m.speciesAccuracy).toBe(1);
   });
 
-  it('gives the same atoms for the same seed, and a different particle for another seed', async () => {
+  it('gives the same atoms for the same seed, and a different particle for another seed (with the default fit to the tilts)', async () => {
     const run = async (seed: number) => {
       const sim = await simulate({ preset: 'fept-lowdose', totalDoseEPerA2: 1e5, seed });
-      return (await runPipeline(sim.tilts, { species: ['Fe', 'Pt'], seed, refine: 'none', rFactor: false })).atoms;
+      const res = await runPipeline(sim.tilts, { species: ['Fe', 'Pt'], seed, refine: 'none', rFactor: false });
+      expect(res.positionFit).not.toBeNull();
+      return res.atoms;
     };
     const a = await run(1);
     const b = await run(1);
@@ -60,9 +64,9 @@ describe('classical pipeline on a simulated Pt particle', () => {
     expect(s.evaluate({}, 'atoms').falsePositiveRate).toBeLessThanOrEqual(after.falsePositiveRate);
   });
 
-  it('fitPositions cuts unsupported atoms only when the species are named (an unnamed light element would go)', async () => {
+  it('the fit cuts unsupported atoms only when the species are named (an unnamed light element would go)', async () => {
     const sim = await simulate({ preset: 'fept-lowdose', totalDoseEPerA2: 1e5, seed: 1 });
-    const run = (species?: string[]) => runPipeline(sim.tilts, { refine: 'none', fitPositions: true, rFactor: false, ...(species ? { species } : {}) });
+    const run = (species?: string[]) => runPipeline(sim.tilts, { refine: 'none', rFactor: false, ...(species ? { species } : {}) });
     const unnamed = await run();
     expect(unnamed.unsupportedDropped).toBe(0);
     expect(unnamed.positionFit).not.toBeNull();

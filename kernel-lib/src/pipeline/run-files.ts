@@ -45,7 +45,7 @@ export interface Summary {
   counts: { candidates: number; atoms: number; bySpecies: Record<string, number> };
   threshold: number;
   rFactor: number | null;
-  /** With fitPositions: mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped. */
+  /** When the atoms were fitted (fitPositions, the default): mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped. */
   positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number; unsupportedDropped: number };
   stageTimesS: Record<string, number>;
   totalTimeS: number;

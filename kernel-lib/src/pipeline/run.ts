@@ -22,6 +22,12 @@ export type VolumeRefineMethod = 'none' | 'glare' | 'unet';
  * bench/results/pipeline-refine.md; 'none' keeps the classical pipeline.
  */
 export const DEFAULT_VOLUME_REFINE: VolumeRefineMethod = 'glare';
+/**
+ * Whether the traced atoms are fitted to the tilt series when nothing is said: yes — on the 12 simulated
+ * cases of bench/results/pipeline-refine.md GLARE + fit beats GLARE alone on false positives and RMSE and
+ * is worse than no refinement in none of them; on the published aSi it removes every false positive.
+ */
+export const DEFAULT_FIT_POSITIONS = true;
 export type ClassifyMethod = 'kmeans' | 'dast';
 export type AlignMethod = 'none' | 'centre-of-mass' | 'cross-correlation';
 
@@ -48,12 +54,13 @@ export interface PipelineOptions {
   trace?: { minSeparationA?: number; smoothingSigmaA?: number; threshold?: number | 'auto' | 'refined' };
   /**
    * Fit the traced atoms' positions (and each projection's misalignment) to the tilt series before
-   * classifying (`fitAtomsToTilts`): lowers the position error wherever the traced model is nearly
-   * complete (bench/results/position-fit.md). Default false.
+   * classifying (`fitAtomsToTilts`): lowers the position error and drops ghosts wherever the traced
+   * model is nearly complete (bench/results/position-fit.md, pipeline-refine.md). Default true; false
+   * keeps the traced positions (and saves the fit's 7–11 s per 700–900-atom particle there).
    */
   fitPositions?: boolean;
   /**
-   * With `fitPositions`: drop the atoms fainter in the fit than this fraction of the lightest of
+   * After the fit: drop the atoms fainter in the fit than this fraction of the lightest of
    * `species`' expected brightness (`keepSupportedAtoms`: ghosts the projections do not support); 0
    * keeps every atom. Default 0.3 (chosen on the validation split, bench/results/support-cut.md) when
    * `species` is given, else 0: the cut judges each atom against the lightest NAMED element, so an
@@ -85,9 +92,9 @@ export interface PipelineResult {
   trace: TraceResult;
   /** The peak threshold used (volume units). */
   threshold: number;
-  /** The position fit to the tilt series (fitted shifts, σ, loss), or null without `fitPositions`. */
+  /** The position fit to the tilt series (fitted shifts, σ, loss), or null with `fitPositions: false` (or no atoms). */
   positionFit: FitToTiltsResult | null;
-  /** Atoms the support cut dropped after the fit (0 without `fitPositions` or with minSupport 0). */
+  /** Atoms the support cut dropped after the fit (0 with `fitPositions: false` or minSupport 0). */
   unsupportedDropped: number;
   /** The final atomic model with species (and class probabilities). */
   atoms: AtomicModel;
@@ -100,8 +107,9 @@ export interface PipelineResult {
 export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {}): Promise<PipelineResult> {
   assertPositive(tilts.pixelSizeA, 'pixelSizeA (Å)');
   const species = opts.species ?? ['Pt'];
-  if (opts.minSupport !== undefined && !opts.fitPositions)
-    throw new PannError('OPTION', 'minSupport cuts on the brightness the fit to the tilt series gives each atom: set fitPositions too', { field: 'minSupport' });
+  const fitPositions = opts.fitPositions ?? DEFAULT_FIT_POSITIONS;
+  if (opts.minSupport !== undefined && !fitPositions)
+    throw new PannError('OPTION', 'minSupport cuts on the brightness the fit to the tilt series gives each atom: it needs fitPositions (the default), not fitPositions: false', { field: 'minSupport' });
   const timer = new StageTimer();
   const onProgress = opts.onProgress;
 
@@ -134,7 +142,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   const threshold = t === undefined || t === 'auto' ? autoThreshold(trace) : t === 'refined' ? refinedThreshold(trace, species) : t;
   const selected = selectAtoms(trace, { threshold });
   const positionFit =
-    opts.fitPositions && selected.species.length > 0
+    fitPositions && selected.species.length > 0
       ? await timer.time('fit', () => fitAtomsToTilts(selected, aligned, { volumeShape: recon.volume.shape, onProgress }))
       : null;
   const minSupport = opts.minSupport ?? (opts.species ? DEFAULT_SUPPORT_FRACTION : 0);

@@ -6,8 +6,8 @@
  *   await s.simulate({ preset: 'fept-lowdose', totalDoseEPerA2: 1e4, seed: 0 });   // 'tilts', 'truth'
  *   await s.reconstruct();                                                        // 'reconstruction'
  *   await s.trace();  s.select({ threshold: 'auto' });                            // 'trace', 'atoms'
- *   await s.fitPositions();                                                       // 'atoms' fitted to 'tilts' (optional)
- *   s.keepSupported({ species: ['Fe', 'Pt'] });                                   // 'atoms' the fit supports (optional)
+ *   await s.fitPositions();                                                       // 'atoms' fitted to 'tilts' (runPipeline's default)
+ *   s.keepSupported({ species: ['Fe', 'Pt'] });                                   // 'atoms' the fit supports (ditto)
  *   s.classify({ species: ['Fe', 'Pt'] });                                        // 'classified'
  *   s.evaluate();                                                                 // 'metrics'
  *
