@@ -65,6 +65,22 @@ describe('classifyKMeans', () => {
     expect(hot.species).toEqual(a.species);
   });
 
+  test("'fitted' clusters the brightness fitted to the tilt series, not the volume, and needs it", () => {
+    // a featureless volume: only the atoms' fitted brightness (Z^1.7 weights, 5 % scatter) tells Fe from Pt
+    const flat = renderVolume(truth, [48, 48, 48], 0.4, { sigmaA: 0.5, weightBySpecies: { Fe: 1, Pt: 1 }, noise: 0.03, seed: 9 });
+    const rng = createRng(5);
+    const brightness = Float64Array.from(truth.species, (s) => weights[s as 'Fe' | 'Pt'] * (1 + 0.05 * rng.normal()));
+    const fitted: AtomicModel = { ...unlabeled, scores: { fittedBrightness: brightness } };
+    const out = classifyKMeans(fitted, flat, { species: ['Fe', 'Pt'], feature: 'fitted' });
+    expect(out.species).toEqual(truth.species);
+    expect(Array.from(out.scores!.classFeature)).toEqual(Array.from(brightness));
+    const fromVolume = classifyKMeans(fitted, flat, { species: ['Fe', 'Pt'] });
+    expect(fromVolume.species.filter((s, a) => s === truth.species[a]).length).toBeLessThan(0.8 * truth.species.length);
+    expect(() => classifyKMeans(unlabeled, flat, { species: ['Fe', 'Pt'], feature: 'fitted' })).toThrow(/fitAtomsToTilts.*fittedBrightness/);
+    const short: AtomicModel = { ...unlabeled, scores: { fittedBrightness: brightness.slice(1) } };
+    expect(() => classifyKMeans(short, flat, { species: ['Fe', 'Pt'], feature: 'fitted' })).toThrow(/fittedBrightness has \d+ values for \d+ atoms/);
+  });
+
   test('one species labels everything with probability 1', () => {
     const out = classifyKMeans(unlabeled, vol, { species: ['Au'] });
     expect(new Set(out.species)).toEqual(new Set(['Au']));

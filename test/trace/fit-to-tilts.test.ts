@@ -73,6 +73,8 @@ describe('fitAtomsToTilts', () => {
     // a Pt atom gives dose/nAngles × 0.05 Å² counts per projection
     const perAtom = (1e4 / 21) * 0.05;
     for (const a of fit.amplitude) expect(Math.abs(a / perAtom - 1)).toBeLessThan(0.05);
+    // …and the fitted model carries them, so later stages (the support cut's subsets, k-means' 'fitted' feature) keep them per atom
+    expect(fit.model.scores!.fittedBrightness).toBe(fit.amplitude);
     // what is left is mostly the position prior (atoms moved ~0.25 Å from where they started)
     expect(fit.lossHistory[fit.lossHistory.length - 1]).toBeLessThan(0.05 * fit.lossHistory[0]);
   });

@@ -8,6 +8,7 @@ import { createRng } from '../core/rng';
 import { sampleTrilinear } from '../core/sample';
 import type { AtomicModel, Volume } from '../core/types';
 import { checkVolume, integrateSpheres } from '../trace/trace-atoms';
+import { FITTED_BRIGHTNESS } from '../trace/fit-to-tilts';
 
 /** Options of `classifyKMeans`. */
 export interface KMeansClassifyOptions {
@@ -16,10 +17,12 @@ export interface KMeansClassifyOptions {
   /** Radius (Å) of the sphere summed around each atom for the 'integrated' feature. Default 1.0 Å. */
   radiusA?: number;
   /**
-   * 'integrated' (sum of the volume within radiusA; robust to noise, default) or 'peak' (the volume
-   * trilinearly interpolated at the atom position).
+   * 'integrated' (sum of the volume within radiusA; robust to noise, default), 'peak' (the volume
+   * trilinearly interpolated at the atom position) or 'fitted' (each atom's brightness fitted to the
+   * tilt series by `fitAtomsToTilts`, read from `model.scores.fittedBrightness`: the projections' own
+   * counts, free of what a reconstruction or network did to the volume).
    */
-  feature?: 'integrated' | 'peak';
+  feature?: 'integrated' | 'peak' | 'fitted';
   /** Seed of the k-means++ initialisation. Default 0. */
   seed?: number;
   /** Number of k-means++ restarts; the lowest within-cluster sum of squares wins. Default 10. */
@@ -84,8 +87,9 @@ export function classifyKMeans(model: AtomicModel, volume: Volume, opts: KMeansC
   let x: Float64Array;
   if (feature === 'integrated') x = integrateSpheres(volume, model.positionsA, radiusA);
   else if (feature === 'peak') x = sampleTrilinear(volume, model.positionsA);
+  else if (feature === 'fitted') x = fittedBrightness(model);
   else
-    throw new PannError('OPTION', `feature must be 'integrated' or 'peak', got '${feature}'`, {
+    throw new PannError('OPTION', `feature must be 'integrated', 'peak' or 'fitted', got '${feature}'`, {
       field: 'feature',
     });
 
@@ -106,6 +110,16 @@ export function classifyKMeans(model: AtomicModel, volume: Volume, opts: KMeansC
     scores: { ...(model.scores ?? {}), classFeature: x },
     probabilities: { labels: byZ, values },
   };
+}
+
+/** The brightness `fitAtomsToTilts` gave each atom (a copy), or a clear error if the atoms were not fitted. */
+function fittedBrightness(model: AtomicModel): Float64Array {
+  const b = model.scores?.[FITTED_BRIGHTNESS];
+  if (!b)
+    throw new PannError('OPTION', `feature 'fitted' needs atoms fitted to the tilt series (fitAtomsToTilts leaves scores.${FITTED_BRIGHTNESS}); these have none`, { field: 'feature' });
+  if (b.length !== model.species.length)
+    throw new PannError('SHAPE', `scores.${FITTED_BRIGHTNESS} has ${b.length} values for ${model.species.length} atoms`, { field: `scores.${FITTED_BRIGHTNESS}` });
+  return Float64Array.from(b);
 }
 
 /**

@@ -55,9 +55,12 @@ export interface FitToTiltsOptions {
   onProgress?: ProgressCallback;
 }
 
+/** Name of the per-atom score the fit leaves on its model: the fitted `amplitude` (k-means' 'fitted' feature reads it). */
+export const FITTED_BRIGHTNESS = 'fittedBrightness';
+
 /** What `fitAtomsToTilts` returns. */
 export interface FitToTiltsResult {
-  /** The atoms at their fitted positions (species and order unchanged). */
+  /** The atoms at their fitted positions (species and order unchanged), with `scores.fittedBrightness` = `amplitude`. */
   model: AtomicModel;
   /** Fitted integrated projected intensity of each atom (measured units per projection). */
   amplitude: Float64Array;
@@ -261,7 +264,7 @@ export async function fitAtomsToTilts(
       pos[3 * a + 2] - model.positionsA[3 * a + 2],
     );
   return {
-    model: { ...model, positionsA: pos, species: [...model.species] },
+    model: { ...model, positionsA: pos, species: [...model.species], scores: { ...(model.scores ?? {}), [FITTED_BRIGHTNESS]: amp } },
     amplitude: amp,
     shiftA,
     sigmaA,
