@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- pipeline-refine [--quick]`: the whole pipeline as `pann run` runs it (RESIRE →
+ * `npm run bench -- pipeline-refine [--quick] [--report-only]`: the whole pipeline as `pann run` runs it
+ * (RESIRE →
  * refine → trace → classify → R-factor) with each refinement setting — none, the plain U-Net, GLARE,
  * GLARE averaged over 8 mirror images, GLARE cut with `threshold: 'refined'`, and no refinement or GLARE
  * followed by fitting the atoms to the tilt series (`fitPositions`) — on the cases of `bench -- classical` (simulated Pt and FePt
@@ -76,6 +77,10 @@ function summary(rows, cases) {
 }
 
 exports.main = async function main(args) {
+  if (args.includes('--report-only')) {
+    report(JSON.parse(fs.readFileSync(path.join(RESULTS, 'pipeline-refine.json'), 'utf8')));
+    return;
+  }
   const quick = args.includes('--quick');
   const doses = quick ? [1e5, 1e4] : [1e6, 1e5, 1e4, 3e3];
   const presets = quick ? ['fept-lowdose'] : ['pt-highdose', 'pt-wedge', 'fept-lowdose'];
@@ -122,9 +127,13 @@ exports.main = async function main(args) {
   fs.mkdirSync(RESULTS, { recursive: true });
   fs.writeFileSync(
     path.join(RESULTS, 'pipeline-refine.json'),
-    JSON.stringify({ machine, models, rMatchA: 1.0, rows }, null, 2) + '\n',
+    JSON.stringify({ machine, models, rMatchA: 1.0, quick, rows }, null, 2) + '\n',
   );
+  report({ machine, models, quick, rows });
+};
 
+/** Writes bench/results/pipeline-refine.md from the measured rows (also alone: `--report-only`). */
+function report({ machine, models, quick, rows }) {
   const keys = [...new Set(rows.map((r) => `${r.case}|${r.totalDose}`))];
   const head = ['case', 'dose (e⁻/Å²)', 'atoms', ...SETTINGS.map((s) => s.name)];
   const perCase = [
@@ -142,7 +151,7 @@ exports.main = async function main(args) {
   const md = [
     '# The pipeline with and without refinement',
     '',
-    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means) → R-factor; matched within 1 Å. Traced with the adaptive cut (threshold 'auto', the default), except "glare, refined cut" (threshold 'refined': refinedThreshold); "+fit": the traced atoms and each projection's misalignment then fitted to the tilt series (\`fitPositions\`); the other rows keep the traced positions (\`fitPositions: false\`, \`pann run --no-fit-positions\`). "glare+fit" is what \`pann run\` does by default. Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
+    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means: on the volume's intensity, or with "+fit" on the brightness the fit gave each atom) → R-factor; matched within 1 Å. Traced with the adaptive cut (threshold 'auto', the default), except "glare, refined cut" (threshold 'refined': refinedThreshold); "+fit": the traced atoms and each projection's misalignment then fitted to the tilt series (\`fitPositions\`); the other rows keep the traced positions (\`fitPositions: false\`, \`pann run --no-fit-positions\`). "glare+fit" is what \`pann run\` does by default. Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
     '',
     '## Means',
     '',
@@ -163,4 +172,4 @@ exports.main = async function main(args) {
   ].join('\n');
   fs.writeFileSync(path.join(RESULTS, 'pipeline-refine.md'), md);
   console.log(md);
-};
+}

@@ -29,6 +29,9 @@ describe('classical pipeline on a simulated Pt particle', () => {
       const sim = await simulate({ preset: 'fept-lowdose', totalDoseEPerA2: 1e5, seed });
       const res = await runPipeline(sim.tilts, { species: ['Fe', 'Pt'], seed, refine: 'none', rFactor: false });
       expect(res.positionFit).not.toBeNull();
+      // k-means labelled the atoms from the brightness the fit gave them, not from the volume
+      expect(Array.from(res.atoms.scores!.classFeature)).toEqual(Array.from(res.atoms.scores!.fittedBrightness));
+      expect(evaluate(res.atoms, sim.truth).speciesAccuracy).toBeGreaterThan(0.95);
       return res.atoms;
     };
     const a = await run(1);

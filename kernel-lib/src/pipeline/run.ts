@@ -67,7 +67,11 @@ export interface PipelineOptions {
    * unnamed light element would be dropped — name every element present.
    */
   minSupport?: number;
-  /** Species classifier: 'kmeans' (intensity baseline) or 'dast' (Zernike + graph attention). Default 'kmeans'. */
+  /**
+   * Species classifier: 'kmeans' (intensity baseline) or 'dast' (Zernike + graph attention). Default
+   * 'kmeans', which clusters the brightness the fit gave each atom when the atoms were fitted (better on
+   * the validation split, bench/results/species-feature.md), else the refined volume's intensity.
+   */
   classify?: ClassifyMethod;
   /** DAST only: known overall composition (fractions or counts, e.g. { Fe: 1, Pt: 1 }) to rebalance the predictions. */
   composition?: Record<string, number>;
@@ -156,7 +160,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
       ? traced
       : method === 'dast'
         ? classifyDast(traced, refined, { species, composition: opts.composition, modelDir: opts.classifyModelDir, onProgress })
-        : classifyKMeans(traced, refined, { species, seed: opts.seed ?? 0 }),
+        : classifyKMeans(traced, refined, { species, seed: opts.seed ?? 0, feature: positionFit ? 'fitted' : 'integrated' }),
   );
 
   let r: number | null = null;
