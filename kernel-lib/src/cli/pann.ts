@@ -264,9 +264,11 @@ export function buildProgram(): Command {
     .option('--doses <list>', 'total doses, e⁻/Å²', (v) => list(v).map(num))
     .option('--seed <n>', 'random seed', num, 0)
     .addOption(refineOption())
+    .option('--no-fit-positions', 'keep the traced positions (no fit to the tilt series)')
     .action(async (o) => {
       const quiet = program.opts().quiet;
-      const report = await runDemo({ preset: o.preset, dosesEPerA2: o.doses, seed: o.seed, pipeline: o.refine ? { refine: o.refine } : undefined, onProgress: terminalProgress(quiet), log: quiet ? () => undefined : (s) => process.stderr.write(s) });
+      const pipeline = stripUndefined({ refine: o.refine, fitPositions: o.fitPositions === false ? false : undefined });
+      const report = await runDemo({ preset: o.preset, dosesEPerA2: o.doses, seed: o.seed, pipeline, onProgress: terminalProgress(quiet), log: quiet ? () => undefined : (s) => process.stderr.write(s) });
       process.stdout.write(report.table + '\n');
     });
 

@@ -5,7 +5,7 @@
 import type { ProgressCallback } from '../core/types';
 import { simulate, getPreset } from '../sim';
 import { evaluate, formatMetricsTable, type MetricsRow } from '../metrics';
-import { DEFAULT_VOLUME_REFINE, runPipeline, type PipelineOptions } from './run';
+import { DEFAULT_FIT_POSITIONS, DEFAULT_VOLUME_REFINE, runPipeline, type PipelineOptions } from './run';
 import { sortByZ } from '../core/elements';
 
 export interface DemoOptions {
@@ -44,7 +44,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   }
   const desc = getPreset(preset).description;
   const refine = opts.pipeline?.refine ?? DEFAULT_VOLUME_REFINE;
-  const stages = ['RESIRE', ...(refine === 'none' ? [] : [refine === 'glare' ? 'GLARE' : 'U-Net']), 'trace', opts.pipeline?.classify === 'dast' ? 'DAST' : 'k-means'];
+  const fit = opts.pipeline?.fitPositions ?? DEFAULT_FIT_POSITIONS;
+  const classify = opts.pipeline?.classify === 'dast' ? 'DAST' : fit ? 'k-means (fitted brightness)' : 'k-means';
+  const stages = ['RESIRE', ...(refine === 'none' ? [] : [refine === 'glare' ? 'GLARE' : 'U-Net']), 'trace', ...(fit ? ['fit to the tilt series'] : []), classify];
   const table = `${desc}\nPipeline ${stages.join(' → ')}, r_match 1 Å:\n\n${formatMetricsTable(rows)}`;
   return { rows, table };
 }
