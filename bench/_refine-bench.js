@@ -66,6 +66,19 @@ exports.methodVolume = async (pair, method, nets) =>
         .req('refine')
         .refineVolume(pair.reconstruction, { method, model: nets[method], tiltsForPhysics: pair.tilts });
 
+/**
+ * What the pipeline does to a volume before labelling: trace it, keep the atoms above the adaptive cut,
+ * fit them (and each projection's misalignment) to the pair's tilt series. Returns the traced atoms and
+ * the fit (`fitAtomsToTilts`' result).
+ */
+exports.traceAndFit = async (pair, volume) => {
+  const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts } = exports.req('trace');
+  const tr = await traceAtoms(volume, {});
+  const traced = selectAtoms(tr, { threshold: autoThreshold(tr) });
+  const fit = await fitAtomsToTilts(traced, pair.tilts, { volumeShape: pair.reconstruction.shape });
+  return { traced, fit };
+};
+
 /** Mean of a list of numbers. */
 exports.mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 

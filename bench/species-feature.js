@@ -4,14 +4,25 @@
  * The first `--cases` particles with two or more species are refined with GLARE, traced with the adaptive
  * cut, fitted to their tilt series and cut for support (what `runPipeline` does), then labelled by
  * k-means on three features of the same atoms: the GLARE volume's integrated intensity (what the pipeline
- * did before), the reconstruction's, and the brightness the fit gave each atom (`feature: 'fitted'`).
- * Writes bench/results/species-feature.{json,md}.
+ * did before), the reconstruction's, and the brightness the fit gave each atom (`feature: 'fitted'`);
+ * beside them the shipped DAST on the GLARE volume. Writes bench/results/species-feature.{json,md}.
  */
-const { req, pct, loadNets, machineInfo, writeResults, mean, numberArg } = require('./_refine-bench');
+const {
+  req,
+  pct,
+  loadNets,
+  machineInfo,
+  writeResults,
+  mean,
+  numberArg,
+  methodVolume,
+  traceAndFit,
+} = require('./_refine-bench');
 
 const refine = req('refine');
-const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms } = req('trace');
+const { keepSupportedAtoms } = req('trace');
 const { classifyKMeans } = req('classify');
+const { classifyDast } = req('classify/dast');
 const { matchAtoms } = req('metrics');
 const { sortByZ } = req('core/elements');
 
@@ -22,6 +33,8 @@ const FEATURES = [
     'fitted brightness',
     (atoms, v) => classifyKMeans(atoms, v.refined, { species: v.species, seed: 0, feature: 'fitted' }),
   ],
+  // not k-means: the shipped DAST on the GLARE volume (`runPipeline({ classify: 'dast' })`), for reference
+  ['DAST', (atoms, v) => classifyDast(atoms, v.refined, { species: v.species })],
 ];
 /** Doses below this are "low" in the table. */
 const LOW_DOSE = 3e4;
@@ -45,17 +58,12 @@ exports.main = async function main(args) {
     const pair = await refine.makePair(spec);
     const species = sortByZ([...new Set(pair.truth.species)]);
     if (species.length < 2) continue;
-    const refined = await refine.refineVolume(pair.reconstruction, {
-      method: 'glare',
-      model: nets.glare,
-      tiltsForPhysics: pair.tilts,
-    });
-    const tr = await traceAtoms(refined, {});
-    const traced = selectAtoms(tr, { threshold: autoThreshold(tr) });
-    const fit = await fitAtomsToTilts(traced, pair.tilts, { volumeShape: pair.reconstruction.shape });
+    const refined = await methodVolume(pair, 'glare', nets);
+    const { fit } = await traceAndFit(pair, refined);
     const atoms = keepSupportedAtoms(fit.model, fit.amplitude, { species }).model;
     const v = { refined, reconstruction: pair.reconstruction, species };
-    const accuracy = FEATURES.map(([, label]) => speciesAccuracy(label(atoms, v), pair.truth));
+    const accuracy = [];
+    for (const [, label] of FEATURES) accuracy.push(speciesAccuracy(await label(atoms, v), pair.truth));
     const row = {
       seed: spec.seed,
       morphology: spec.morphology,
@@ -75,7 +83,7 @@ exports.main = async function main(args) {
     [`dose < ${LOW_DOSE.toExponential(0)}`, (r) => r.dose < LOW_DOSE],
     [`dose ≥ ${LOW_DOSE.toExponential(0)}`, (r) => r.dose >= LOW_DOSE],
   ];
-  const fitted = FEATURES.length - 1;
+  const fitted = FEATURES.findIndex(([name]) => name === 'fitted brightness');
   const table = groups.map(([name, keep]) => {
     const rs = rows.filter(keep);
     // against the pipeline's previous feature (the GLARE volume), differences under 0.5 points are ties
@@ -86,7 +94,7 @@ exports.main = async function main(args) {
   const md = [
     '# Which feature k-means labels species from, after the fit to the tilt series (validation split)',
     '',
-    `GLARE (${nets.glare.info.trainedSteps} steps, given the tilt angles) → adaptive cut → \`fitAtomsToTilts\` → \`keepSupportedAtoms\` (0.3), as \`runPipeline\` does; then k-means (seed 0) on each feature of the same atoms. Species accuracy over the atoms matched within 1 Å, mean over particles. The first ${rows.length} validation particles with two or more species (seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data: every morphology, composition, dose 1e3…1e6 e⁻/Å², noise model). Made by \`npm run bench -- species-feature${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    `GLARE (${nets.glare.info.trainedSteps} steps, given the tilt angles) → adaptive cut → \`fitAtomsToTilts\` → \`keepSupportedAtoms\` (0.3), as \`runPipeline\` does; then k-means (seed 0) on each feature of the same atoms, and the shipped DAST (on the GLARE volume) for reference. Species accuracy over the atoms matched within 1 Å, mean over particles. The first ${rows.length} validation particles with two or more species (seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data: every morphology, composition, dose 1e3…1e6 e⁻/Å², noise model). Made by \`npm run bench -- species-feature${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
     '',
     `| particles | n | ${FEATURES.map(([name]) => `${name} %`).join(' | ')} | fitted better / worse than GLARE volume |`,
     `| --- | ---: | ${FEATURES.map(() => '---:').join(' | ')} | ---: |`,

@@ -6,17 +6,20 @@
  * series (`fitAtomsToTilts`), and cut at each fraction of the lightest species' expected brightness.
  * Writes bench/results/support-cut.{json,md}.
  */
-const { req, pct, loadNets, machineInfo, writeResults, mean, numberArg } = require('./_refine-bench');
+const {
+  req,
+  pct,
+  loadNets,
+  machineInfo,
+  writeResults,
+  mean,
+  numberArg,
+  methodVolume,
+  traceAndFit,
+} = require('./_refine-bench');
 
 const refine = req('refine');
-const {
-  traceAtoms,
-  selectAtoms,
-  autoThreshold,
-  fitAtomsToTilts,
-  keepSupportedAtoms,
-  DEFAULT_SUPPORT_FRACTION,
-} = req('trace');
+const { keepSupportedAtoms, DEFAULT_SUPPORT_FRACTION } = req('trace');
 const { matchAtoms } = req('metrics');
 
 const FRACTIONS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
@@ -31,15 +34,8 @@ exports.main = async function main(args) {
   const rows = [];
   for (const spec of refine.validationSpecs(n)) {
     const pair = await refine.makePair(spec);
-    const volume = await refine.refineVolume(pair.reconstruction, {
-      method: 'glare',
-      model: nets.glare,
-      tiltsForPhysics: pair.tilts,
-    });
-    const tr = await traceAtoms(volume, {});
-    const traced = selectAtoms(tr, { threshold: autoThreshold(tr) });
+    const { fit } = await traceAndFit(pair, await methodVolume(pair, 'glare', nets));
     const species = [...new Set(pair.truth.species)];
-    const fit = await fitAtomsToTilts(traced, pair.tilts, { volumeShape: pair.reconstruction.shape });
     const byFraction = FRACTIONS.map((minFraction) => {
       const kept = keepSupportedAtoms(fit.model, fit.amplitude, { species, minFraction }).model;
       const m = matchAtoms(kept, pair.truth, { rMatchA: 1.0 });
