@@ -27,8 +27,15 @@ const { matchAtoms } = req('metrics');
 const { sortByZ } = req('core/elements');
 
 const FEATURES = [
-  ['GLARE volume', (atoms, v) => classifyKMeans(atoms, v.refined, { species: v.species, seed: 0 })],
-  ['reconstruction', (atoms, v) => classifyKMeans(atoms, v.reconstruction, { species: v.species, seed: 0 })],
+  [
+    'GLARE volume',
+    (atoms, v) => classifyKMeans(atoms, v.refined, { species: v.species, seed: 0, feature: 'integrated' }),
+  ],
+  [
+    'reconstruction',
+    (atoms, v) =>
+      classifyKMeans(atoms, v.reconstruction, { species: v.species, seed: 0, feature: 'integrated' }),
+  ],
   [
     'fitted brightness',
     (atoms, v) => classifyKMeans(atoms, v.refined, { species: v.species, seed: 0, feature: 'fitted' }),

@@ -74,7 +74,9 @@ describe('classifyKMeans', () => {
     const out = classifyKMeans(fitted, flat, { species: ['Fe', 'Pt'], feature: 'fitted' });
     expect(out.species).toEqual(truth.species);
     expect(Array.from(out.scores!.classFeature)).toEqual(Array.from(brightness));
-    const fromVolume = classifyKMeans(fitted, flat, { species: ['Fe', 'Pt'] });
+    // the default for atoms that carry a fitted brightness
+    expect(classifyKMeans(fitted, flat, { species: ['Fe', 'Pt'] }).species).toEqual(truth.species);
+    const fromVolume = classifyKMeans(fitted, flat, { species: ['Fe', 'Pt'], feature: 'integrated' });
     expect(fromVolume.species.filter((s, a) => s === truth.species[a]).length).toBeLessThan(0.8 * truth.species.length);
     expect(() => classifyKMeans(unlabeled, flat, { species: ['Fe', 'Pt'], feature: 'fitted' })).toThrow(/fitAtomsToTilts.*fittedBrightness/);
     const short: AtomicModel = { ...unlabeled, scores: { fittedBrightness: brightness.slice(1) } };

@@ -27,7 +27,7 @@ describe('classical pipeline on a simulated Pt particle', () => {
   it('gives the same atoms for the same seed, and a different particle for another seed (with the default fit to the tilts)', async () => {
     const run = async (seed: number) => {
       const sim = await simulate({ preset: 'fept-lowdose', totalDoseEPerA2: 1e5, seed });
-      const res = await runPipeline(sim.tilts, { species: ['Fe', 'Pt'], seed, refine: 'none', rFactor: false });
+      const res = await runPipeline(sim.tilts, { species: ['Fe', 'Pt'], seed, refine: 'none', reconstruction: { iterations: 10 }, rFactor: false });
       expect(res.positionFit).not.toBeNull();
       // k-means labelled the atoms from the brightness the fit gave them, not from the volume
       expect(Array.from(res.atoms.scores!.classFeature)).toEqual(Array.from(res.atoms.scores!.fittedBrightness));
@@ -40,7 +40,7 @@ describe('classical pipeline on a simulated Pt particle', () => {
     expect(Array.from(b.positionsA)).toEqual(Array.from(a.positionsA));
     const c = await run(2);
     expect(Array.from(c.positionsA)).not.toEqual(Array.from(a.positionsA));
-  });
+  }, 300_000); // three whole runs with the fit: ~100 s alone on 2 cores
 
   it('session: fitPositions moves the selected atoms onto the tilt series and keeps the traced ones', async () => {
     const s = new PipelineSession();
@@ -78,7 +78,7 @@ describe('classical pipeline on a simulated Pt particle', () => {
     const nFe = sim.truth.species.filter((x) => x === 'Fe').length;
     expect(ptOnly.unsupportedDropped).toBeGreaterThan(0.5 * nFe);
     expect(ptOnly.atoms.species.length).toBe(unnamed.atoms.species.length - ptOnly.unsupportedDropped);
-  });
+  }, 300_000); // two whole runs with the fit: ~70 s alone
 
   it('leaves no tensor behind across a full session run', async () => {
     await tf.setBackend('cpu');

@@ -17,10 +17,11 @@ export interface KMeansClassifyOptions {
   /** Radius (Å) of the sphere summed around each atom for the 'integrated' feature. Default 1.0 Å. */
   radiusA?: number;
   /**
-   * 'integrated' (sum of the volume within radiusA; robust to noise, default), 'peak' (the volume
-   * trilinearly interpolated at the atom position) or 'fitted' (each atom's brightness fitted to the
-   * tilt series by `fitAtomsToTilts`, read from `model.scores.fittedBrightness`: the projections' own
-   * counts, free of what a reconstruction or network did to the volume).
+   * 'integrated' (sum of the volume within radiusA; robust to noise), 'peak' (the volume trilinearly
+   * interpolated at the atom position) or 'fitted' (each atom's brightness fitted to the tilt series by
+   * `fitAtomsToTilts`, read from `model.scores.fittedBrightness`: the projections' own counts, free of
+   * what a reconstruction or network did to the volume). Default 'fitted' for atoms that carry it
+   * (better on the validation split, bench/results/species-feature.md), else 'integrated'.
    */
   feature?: 'integrated' | 'peak' | 'fitted';
   /** Seed of the k-means++ initialisation. Default 0. */
@@ -83,7 +84,7 @@ export function classifyKMeans(model: AtomicModel, volume: Volume, opts: KMeansC
     throw new PannError('OPTION', `restarts must be an integer ≥ 1, got ${restarts}`, { field: 'restarts' });
   checkInside(model, volume);
 
-  const feature = opts.feature ?? 'integrated';
+  const feature = opts.feature ?? (model.scores?.[FITTED_BRIGHTNESS] ? 'fitted' : 'integrated');
   let x: Float64Array;
   if (feature === 'integrated') x = integrateSpheres(volume, model.positionsA, radiusA);
   else if (feature === 'peak') x = sampleTrilinear(volume, model.positionsA);

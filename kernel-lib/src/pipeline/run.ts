@@ -160,7 +160,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
       ? traced
       : method === 'dast'
         ? classifyDast(traced, refined, { species, composition: opts.composition, modelDir: opts.classifyModelDir, onProgress })
-        : classifyKMeans(traced, refined, { species, seed: opts.seed ?? 0, feature: positionFit ? 'fitted' : 'integrated' }),
+        : classifyKMeans(traced, refined, { species, seed: opts.seed ?? 0 }), // fitted atoms: from their fitted brightness
   );
 
   let r: number | null = null;

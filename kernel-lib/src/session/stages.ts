@@ -125,7 +125,8 @@ export class PipelineSession extends Session {
 
   /**
    * Assigns species to 'atoms' from the volume they were traced in (default 'refined', else 'reconstruction')
-   * → 'classified': k-means on intensity (default) or DAST (`method: 'dast'`, optional `composition`).
+   * → 'classified': k-means (default; on the brightness fitted to the tilts after `fitPositions`, else on the
+   * volume's intensity) or DAST (`method: 'dast'`, optional `composition`).
    */
   async classify(
     opts: KMeansClassifyOptions & Omit<DastClassifyOptions, 'onProgress'> & { method?: 'kmeans' | 'dast' },
