@@ -26,6 +26,10 @@ test('01-quickstart: every stage, the views, and a metric table with sane values
   const fitted = rows.find((r) => r.label === 'RESIRE + GLARE + fitted positions + DAST')!;
   expect(Number(fitted['RMSE (pm)'])).toBeLessThan(Number(net['RMSE (pm)']));
   expect(pct(fitted.recovery)).toBeGreaterThanOrEqual(pct(net.recovery) - 0.01); // same atoms: only matches within 1 Å may change
+  // …and labelled by k-means from the brightness the fit gave them: the same atoms, species as good as FePt allows at 1e4
+  const fittedKm = rows.find((r) => r.label === 'RESIRE + GLARE + fitted positions + k-means (fitted brightness)')!;
+  expect(fittedKm['RMSE (pm)']).toBe(fitted['RMSE (pm)']);
+  expect(pct(fittedKm['species acc.'])).toBeGreaterThan(0.95);
   const found = Number(/misalignment found: (\d+) pm RMS/.exec(out)?.[1]);
   expect(found).toBeGreaterThan(14);
   expect(found).toBeLessThan(26);
