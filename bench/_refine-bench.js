@@ -82,6 +82,34 @@ exports.traceAndFit = async (pair, volume) => {
 /** Mean of a list of numbers. */
 exports.mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
+/** Root mean square of the finite numbers of a list. */
+exports.rms = (xs) => Math.sqrt(exports.mean(xs.filter(Number.isFinite).map((x) => x * x)));
+
+/**
+ * Scores a model's positions against the truth (matched within 1 Å): recovery, false positives, RMS
+ * error (pm) of all / heaviest (`heavy[t]` for true atom t) / lighter matched atoms, and the RMS of
+ * `boundPm` (per true atom, pm) over the matched ones (NaN without it).
+ */
+exports.positionScore = (atoms, truth, heavy, boundPm) => {
+  const m = exports.req('metrics').matchAtoms(atoms, truth, { rMatchA: 1.0 });
+  const errs = { all: [], heavy: [], light: [], bound: [] };
+  m.truthIndex.forEach((t, k) => {
+    const e = 100 * m.distanceA[k];
+    errs.all.push(e);
+    (heavy[t] ? errs.heavy : errs.light).push(e);
+    if (boundPm) errs.bound.push(boundPm[t]);
+  });
+  const n = atoms.species.length;
+  return {
+    recovery: m.truthIndex.length / truth.species.length,
+    falsePositive: n ? (n - m.truthIndex.length) / n : 0,
+    rmsePm: exports.rms(errs.all),
+    heavyRmsePm: errs.heavy.length ? exports.rms(errs.heavy) : NaN,
+    lightRmsePm: errs.light.length ? exports.rms(errs.light) : NaN,
+    boundPm: boundPm ? exports.rms(errs.bound) : NaN,
+  };
+};
+
 /** The peaks of a trace's candidates not suppressed by a stronger neighbour, lowest first. */
 exports.candidatePeaks = (trace) =>
   Array.from(trace.peak)

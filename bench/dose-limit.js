@@ -16,6 +16,7 @@ const {
   mean,
   pairWithDoseLimits,
   methodVolume,
+  rms,
 } = require('./_refine-bench');
 
 const refine = req('refine');
@@ -106,7 +107,6 @@ async function oneCase(spec, nets) {
 const snrText = (x) => (x === Infinity ? '∞' : fmt(x));
 /** The q-quantile of a list of numbers. */
 const percentile = (xs, q) => Array.from(xs).sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))];
-const rms = (xs) => Math.sqrt(mean(xs.filter(Number.isFinite).map((x) => x * x)));
 const meanFinite = (xs) => mean(xs.filter(Number.isFinite));
 
 exports.main = async function main(args) {

@@ -17,38 +17,15 @@ const {
   numberArg,
   methodVolume,
   pairWithDoseLimits,
+  positionScore,
+  rms,
 } = require('./_refine-bench');
 
 const refine = req('refine');
 const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms } = req('trace');
-const { matchAtoms } = req('metrics');
 const { atomicNumber } = req('core/elements');
 
 const ITERATIONS = [12, 24, 36];
-
-/** Recovery, false positives and RMSE (pm) of `model` against `truth`, overall and by heaviest/lighter species. */
-function score(model, truth) {
-  const m = matchAtoms(model, truth, { rMatchA: 1.0 });
-  const zMax = Math.max(...truth.species.map(atomicNumber));
-  const sq = { all: [], heavy: [], light: [] };
-  for (let k = 0; k < m.predIndex.length; k++) {
-    const t = m.truthIndex[k];
-    const q = m.predIndex[k];
-    let e2 = 0;
-    for (let a = 0; a < 3; a++) e2 += (model.positionsA[3 * q + a] - truth.positionsA[3 * t + a]) ** 2;
-    sq.all.push(e2);
-    sq[atomicNumber(truth.species[t]) === zMax ? 'heavy' : 'light'].push(e2);
-  }
-  const rmsPm = (xs) => (xs.length ? 100 * Math.sqrt(mean(xs)) : NaN);
-  const n = model.species.length;
-  return {
-    recovery: m.truthIndex.length / truth.species.length,
-    falsePositive: n ? (n - m.truthIndex.length) / n : 0,
-    rmsePm: rmsPm(sq.all),
-    heavyPm: rmsPm(sq.heavy),
-    lightPm: rmsPm(sq.light),
-  };
-}
 
 exports.main = async function main(args) {
   const n = numberArg(args, '--cases', 16);
@@ -59,6 +36,9 @@ exports.main = async function main(args) {
     const tr = await traceAtoms(await methodVolume(pair, 'glare', nets), {});
     const traced = selectAtoms(tr, { threshold: autoThreshold(tr) });
     const species = [...new Set(pair.truth.species)];
+    const zMax = Math.max(...pair.truth.species.map(atomicNumber));
+    const heavy = pair.truth.species.map((s) => atomicNumber(s) === zMax);
+    const score = (model) => positionScore(model, pair.truth, heavy);
     const byIterations = [];
     for (const iterations of ITERATIONS) {
       const t0 = performance.now();
@@ -72,18 +52,17 @@ exports.main = async function main(args) {
         iterations,
         fitS,
         finalLoss: fit.lossHistory[fit.lossHistory.length - 1],
-        ...score(kept, pair.truth),
+        ...score(kept),
       });
     }
-    const bounds = Array.from(limits.positionBoundPm).filter(Number.isFinite);
     const row = {
       seed: spec.seed,
       morphology: spec.morphology,
       species: species.join(''),
       dose: spec.simulate.totalDoseEPerA2,
       atoms: pair.truth.species.length,
-      traced: score(traced, pair.truth),
-      boundPm: Math.sqrt(mean(bounds.map((b) => b * b))),
+      traced: score(traced),
+      boundPm: rms(Array.from(limits.positionBoundPm)),
       byIterations,
     };
     rows.push(row);
@@ -96,12 +75,12 @@ exports.main = async function main(args) {
   const machine = machineInfo();
   const meanOf = (get) => fmt(mean(rows.map(get).filter(Number.isFinite)));
   const summary = [
-    `| traced (no fit) | ${pct(mean(rows.map((r) => r.traced.recovery)))} | ${pct(mean(rows.map((r) => r.traced.falsePositive)))} | ${meanOf((r) => r.traced.rmsePm)} | ${meanOf((r) => r.traced.heavyPm)} | ${meanOf((r) => r.traced.lightPm)} | — | — | — |`,
+    `| traced (no fit) | ${pct(mean(rows.map((r) => r.traced.recovery)))} | ${pct(mean(rows.map((r) => r.traced.falsePositive)))} | ${meanOf((r) => r.traced.rmsePm)} | ${meanOf((r) => r.traced.heavyRmsePm)} | ${meanOf((r) => r.traced.lightRmsePm)} | — | — | — |`,
     ...ITERATIONS.map((it, i) => {
       const get = (k) => (r) => r.byIterations[i][k];
       const better = rows.filter((r) => r.byIterations[i].rmsePm < r.byIterations[0].rmsePm - 0.1).length;
       const worse = rows.filter((r) => r.byIterations[i].rmsePm > r.byIterations[0].rmsePm + 0.1).length;
-      return `| fit, ${it} iterations${it === 12 ? ' (default)' : ''} | ${pct(mean(rows.map(get('recovery'))))} | ${pct(mean(rows.map(get('falsePositive'))))} | ${meanOf(get('rmsePm'))} | ${meanOf(get('heavyPm'))} | ${meanOf(get('lightPm'))} | ${i ? `${better} / ${worse}` : '—'} | ${meanOf(get('fitS'))} | ${meanOf((r) => r.boundPm)} |`;
+      return `| fit, ${it} iterations${it === 12 ? ' (default)' : ''} | ${pct(mean(rows.map(get('recovery'))))} | ${pct(mean(rows.map(get('falsePositive'))))} | ${meanOf(get('rmsePm'))} | ${meanOf(get('heavyRmsePm'))} | ${meanOf(get('lightRmsePm'))} | ${i ? `${better} / ${worse}` : '—'} | ${meanOf(get('fitS'))} | ${meanOf((r) => r.boundPm)} |`;
     }),
   ];
   const md = [

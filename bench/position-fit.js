@@ -20,14 +20,14 @@ const {
   mean,
   pairWithDoseLimits,
   methodVolume,
+  rms,
+  positionScore,
 } = require('./_refine-bench');
 
 const refine = req('refine');
 const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms } = req('trace');
-const { matchAtoms } = req('metrics');
 const { atomicNumber } = req('core/elements');
 
-const R_MATCH_A = 1.0;
 const VOLUMES = ['raw', 'unet', 'glare'];
 /**
  * traced: the pipeline's atoms; fit-no-shift: fitted to the tilts, atoms only; fit: with each
@@ -35,29 +35,6 @@ const VOLUMES = ['raw', 'unet', 'glare'];
  * `pann run --fit-positions` does.
  */
 const STEPS = ['traced', 'fit-no-shift', 'fit', 'fit+support'];
-
-const rms = (xs) => Math.sqrt(mean(xs.filter(Number.isFinite).map((x) => x * x)));
-
-/** Scores one model: recovery, false positives, RMS error (pm) of all / heaviest / lighter matched atoms, and the bound over them. */
-function score(atoms, truth, heavy, boundPm) {
-  const m = matchAtoms(atoms, truth, { rMatchA: R_MATCH_A });
-  const errs = { all: [], heavy: [], light: [], bound: [] };
-  m.truthIndex.forEach((t, k) => {
-    const e = 100 * m.distanceA[k];
-    errs.all.push(e);
-    (heavy[t] ? errs.heavy : errs.light).push(e);
-    errs.bound.push(boundPm[t]);
-  });
-  const n = atoms.species.length;
-  return {
-    recovery: m.truthIndex.length / truth.species.length,
-    falsePositive: n ? (n - m.truthIndex.length) / n : 0,
-    rmsePm: rms(errs.all),
-    heavyRmsePm: errs.heavy.length ? rms(errs.heavy) : NaN,
-    lightRmsePm: errs.light.length ? rms(errs.light) : NaN,
-    boundPm: rms(errs.bound),
-  };
-}
 
 /** RMS over both detector axes of shifts with their mean removed (the fit's gauge), pm. */
 function centredRmsPm(shiftsA) {
@@ -77,7 +54,7 @@ async function oneCase(spec, nets) {
     const volume = await methodVolume(pair, v, nets);
     const tr = await traceAtoms(volume, {});
     const traced = selectAtoms(tr, { threshold: autoThreshold(tr) });
-    methods[v] = { traced: score(traced, pair.truth, heavy, limits.positionBoundPm) };
+    methods[v] = { traced: positionScore(traced, pair.truth, heavy, limits.positionBoundPm) };
     if (traced.species.length === 0) continue;
     for (const step of ['fit-no-shift', 'fit']) {
       const t0 = performance.now();
@@ -85,13 +62,13 @@ async function oneCase(spec, nets) {
         volumeShape: pair.reconstruction.shape,
         fitProjectionShifts: step === 'fit',
       });
-      const out = score(fit.model, pair.truth, heavy, limits.positionBoundPm);
+      const out = positionScore(fit.model, pair.truth, heavy, limits.positionBoundPm);
       out.fitS = (performance.now() - t0) / 1000;
       if (step === 'fit') {
         const species = [...new Set(pair.truth.species)];
         const kept = keepSupportedAtoms(fit.model, fit.amplitude, { species }).model;
         methods[v]['fit+support'] = {
-          ...score(kept, pair.truth, heavy, limits.positionBoundPm),
+          ...positionScore(kept, pair.truth, heavy, limits.positionBoundPm),
           fitS: out.fitS,
         };
         // fitted minus applied shift, both centred: what misalignment is left in the model

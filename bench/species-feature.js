@@ -23,7 +23,7 @@ const refine = req('refine');
 const { keepSupportedAtoms } = req('trace');
 const { classifyKMeans } = req('classify');
 const { classifyDast } = req('classify/dast');
-const { matchAtoms } = req('metrics');
+const { evaluate } = req('metrics');
 const { sortByZ } = req('core/elements');
 
 const FEATURES = [
@@ -46,15 +46,6 @@ const FEATURES = [
 /** Doses below this are "low" in the table. */
 const LOW_DOSE = 3e4;
 
-/** Species accuracy over the atoms matched within 1 Å. */
-function speciesAccuracy(model, truth) {
-  const m = matchAtoms(model, truth, { rMatchA: 1.0 });
-  let right = 0;
-  for (let k = 0; k < m.predIndex.length; k++)
-    if (model.species[m.predIndex[k]] === truth.species[m.truthIndex[k]]) right++;
-  return m.predIndex.length ? right / m.predIndex.length : NaN;
-}
-
 exports.main = async function main(args) {
   const n = numberArg(args, '--cases', 48);
   const nets = await loadNets(refine, ['glare']);
@@ -70,7 +61,8 @@ exports.main = async function main(args) {
     const atoms = keepSupportedAtoms(fit.model, fit.amplitude, { species }).model;
     const v = { refined, reconstruction: pair.reconstruction, species };
     const accuracy = [];
-    for (const [, label] of FEATURES) accuracy.push(speciesAccuracy(await label(atoms, v), pair.truth));
+    for (const [, label] of FEATURES)
+      accuracy.push(evaluate(await label(atoms, v), pair.truth).speciesAccuracy); // over the atoms matched within 1 Å
     const row = {
       seed: spec.seed,
       morphology: spec.morphology,
