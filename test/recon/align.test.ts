@@ -3,7 +3,7 @@ import { rotationCentreA } from '../../kernel-lib/src/core/frame';
 import { rotationZYZ } from '../../kernel-lib/src/core/geometry';
 import type { Shape3, TiltSeries } from '../../kernel-lib/src/core/types';
 import { projectAtoms } from '../../kernel-lib/src/sim/project-atoms';
-import { alignTiltSeries, shiftImage } from '../../kernel-lib/src/recon/align';
+import { alignTiltSeries, shiftImage, shiftTiltSeries } from '../../kernel-lib/src/recon/align';
 import { randomModel, tiltAngles } from './helpers';
 
 const n = 64;
@@ -113,6 +113,36 @@ describe('alignTiltSeries', () => {
     expect(s).toBeCloseTo(3, 6);
     expect(mx / s).toBeCloseTo((12 + 2 * 13) / 3 + 2.25, 6);
     expect(my / s).toBeCloseTo((10 + 2 * 11) / 3 - 1.5, 6);
+  });
+
+  it('shiftTiltSeries undoes known shifts given in Å, each projection its own', () => {
+    // integer-pixel shifts are exact; the original series is untouched
+    const known: [number, number][] = angles.map((_, t) => [(t % 3) - 1, (t % 5) - 2]);
+    const moved = shiftedSeries(known);
+    const before = Float32Array.from(moved.data);
+    const back = shiftTiltSeries(moved, known.map(([dx, dy]) => [-dx * pix, -dy * pix]));
+    const reference = shiftedSeries(angles.map(() => [0, 0]));
+    const per = n * n;
+    let worst = 0,
+      changed = 0;
+    for (let t = 0; t < angles.length; t++) {
+      // compare away from the edges the shift filled with zeros
+      for (let y = 3; y < n - 3; y++)
+        for (let x = 3; x < n - 3; x++) worst = Math.max(worst, Math.abs(back.data[t * per + y * n + x] - reference.data[t * per + y * n + x]));
+      if (back.data.subarray(t * per, (t + 1) * per).some((v, q) => v !== moved.data[t * per + q])) changed++;
+    }
+    expect(worst).toBeLessThan(1e-6 * reference.data.reduce((m, v) => Math.max(m, v), 0));
+    expect(changed).toBe(known.filter(([dx, dy]) => dx !== 0 || dy !== 0).length);
+    expect(moved.data).toEqual(before);
+    expect(back.anglesDeg).toEqual(moved.anglesDeg);
+    expect(back.anglesDeg).not.toBe(moved.anglesDeg);
+  });
+
+  it('shiftTiltSeries names a wrong shift count and a non-finite shift', () => {
+    expect(() => shiftTiltSeries(shifted, [[0, 0]])).toThrow(/1 shifts given for a tilt series of \d+ projections/);
+    const bad = angles.map((): [number, number] => [0, 0]);
+    bad[2] = [NaN, 0];
+    expect(() => shiftTiltSeries(shifted, bad)).toThrow(/shift of projection 2 is not a finite number of Å/);
   });
 
   it('rejects bad input', async () => {

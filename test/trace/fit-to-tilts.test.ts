@@ -1,5 +1,6 @@
 /** fitAtomsToTilts: traced atoms moved onto the measured projections, with each projection's misalignment. */
-import { fitAtomsToTilts } from '../../kernel-lib/src/trace/fit-to-tilts';
+import { fitAtomsToTilts, misalignmentCorrectionsA } from '../../kernel-lib/src/trace/fit-to-tilts';
+import { shiftTiltSeries } from '../../kernel-lib/src/recon/align';
 import { doseLimits } from '../../kernel-lib/src/sim/dose-limit';
 import { buildParticle } from '../../kernel-lib/src/sim/particle';
 import { simulateTiltSeriesSync, type AcquisitionOptions } from '../../kernel-lib/src/sim/tilt-series';
@@ -141,6 +142,37 @@ describe('fitAtomsToTilts', () => {
     const fitted = translationFreeErrorPm(withShifts.model.positionsA, big.positionsA);
     expect(fitted).toBeLessThan(3);
     expect(fitted).toBeLessThan(0.4 * translationFreeErrorPm(without.model.positionsA, big.positionsA));
+  });
+
+  it('gives corrections that realign the series, and standard errors that match the scatter of the shifts', async () => {
+    const big = buildParticle(
+      { species: 'Pt', shape: 'cuboctahedron', diameterA: 15, voxelSizeA: voxel, volumeShape: shape },
+      3,
+    );
+    const rng = createRng(12);
+    const start = {
+      positionsA: Float64Array.from(big.positionsA, (x) => x + 0.25 * (2 * rng.uniform() - 1)),
+      species: big.species,
+    };
+    // realigning: the series shifted by the corrections has (almost) no misalignment left to find
+    const misaligned = simulateTiltSeriesSync(big, shape, acq({ noise: { misalignmentSigmaA: 0.2 } }), 4);
+    const first = await fitAtomsToTilts(start, misaligned.tilts, { volumeShape: shape });
+    const corrections = misalignmentCorrectionsA(first);
+    expect(corrections).toHaveLength(misaligned.tilts.shape[0]);
+    expect(corrections[3]).toEqual([-first.projectionShiftA[6], -first.projectionShiftA[7]]);
+    const again = await fitAtomsToTilts(start, shiftTiltSeries(misaligned.tilts, corrections), { volumeShape: shape });
+    const applied = rms(centred(misaligned.shiftsA));
+    expect(rms(again.projectionShiftA)).toBeLessThan(0.15 * applied);
+    // shot noise only, no misalignment: the fitted shifts are noise, and their standard errors say how much
+    // (measured mean z² 0.63 for 40 free shifts: a little conservative, the weights come from the first residuals)
+    const noisy = simulateTiltSeriesSync(big, shape, acq({ noiseModel: 'poisson', totalDoseEPerA2: 3e4 }), 5);
+    const fit = await fitAtomsToTilts(start, noisy.tilts, { volumeShape: shape });
+    const z2 = mean(fit.projectionShiftA.map((x, i) => (x / fit.projectionShiftErrorA[i]) ** 2));
+    expect(z2).toBeGreaterThan(0.5);
+    expect(z2).toBeLessThan(2);
+    // without shift fitting there are no errors to give
+    const held = await fitAtomsToTilts(start, noisy.tilts, { volumeShape: shape, fitProjectionShifts: false, iterations: 1 });
+    expect(held.projectionShiftErrorA.every(Number.isNaN)).toBe(true);
   });
 
   it('keeps every atom inside the volume frame, even when the data pull it out', async () => {

@@ -14,6 +14,7 @@ import { DEFAULT_VOLUME_REFINE, runPipeline, type PipelineOptions, type Pipeline
 import { StageTimer } from './timer';
 import { truthInVolumeFrame, type TruthFrame } from './truth-frame';
 import { sortByZ } from '../core/elements';
+import { misalignmentZ2 } from '../trace';
 
 /** Options of `pann run` (the JSON form is schema/pipeline-config.schema.json). */
 export interface RunFilesOptions extends Omit<PipelineOptions, 'onProgress'> {
@@ -45,8 +46,8 @@ export interface Summary {
   counts: { candidates: number; atoms: number; bySpecies: Record<string, number> };
   threshold: number;
   rFactor: number | null;
-  /** When the atoms were fitted (fitPositions, the default): mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped. */
-  positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number; unsupportedDropped: number };
+  /** When the atoms were fitted (fitPositions, the default): mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped; how significant the misalignment is (`misalignmentZ2`) and whether the series was realigned from a first fit. */
+  positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number; unsupportedDropped: number; misalignmentZ2: number; realigned: boolean };
   stageTimesS: Record<string, number>;
   totalTimeS: number;
   metrics?: EvaluationMetrics;
@@ -113,6 +114,8 @@ export async function runOnFiles(opts: RunFilesOptions, onProgress?: PipelineOpt
       misalignmentRmsA: rms(fit.projectionShiftA),
       sigmaA: fit.sigmaA,
       unsupportedDropped: result.unsupportedDropped,
+      misalignmentZ2: misalignmentZ2(fit),
+      realigned: result.realignment !== null,
     };
   }
   if (truthRaw) {

@@ -6,9 +6,9 @@
  */
 import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/types';
 import { PannError, assertPositive } from '../core/errors';
-import { alignTiltSeries } from '../recon/align';
+import { alignTiltSeries, shiftTiltSeries } from '../recon/align';
 import { reconstructDetailed, type ReconstructionMethod } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, DEFAULT_SUPPORT_FRACTION, type TraceResult, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, misalignmentZ2, DEFAULT_SUPPORT_FRACTION, type TraceResult, type FitToTiltsResult } from '../trace';
 import { classifyKMeans } from '../classify';
 import { classifyDast } from '../classify/dast';
 import { rFactor } from '../metrics';
@@ -28,6 +28,15 @@ export const DEFAULT_VOLUME_REFINE: VolumeRefineMethod = 'glare';
  * is worse than no refinement in none of them; on the published aSi it removes every false positive.
  */
 export const DEFAULT_FIT_POSITIONS = true;
+/** When the pipeline realigns the series from the first fit and traces again (see `PipelineOptions.realign`). */
+export type RealignMode = 'auto' | 'always' | 'never';
+export const DEFAULT_REALIGN: RealignMode = 'auto';
+/**
+ * 'auto' realigns when the first fit's shifts stand this far above their noise (`misalignmentZ2`, the
+ * mean squared shift over its standard error): below it the shifts are mostly noise, and shifting the
+ * series by them only adds interpolation blur. Chosen on the validation split (bench/results/realign.md).
+ */
+export const REALIGN_MIN_Z2 = 10;
 export type ClassifyMethod = 'kmeans' | 'dast';
 export type AlignMethod = 'none' | 'centre-of-mass' | 'cross-correlation';
 
@@ -60,6 +69,14 @@ export interface PipelineOptions {
    */
   fitPositions?: boolean;
   /**
+   * After the fit: shift each projection back by the misalignment the fit found and reconstruct,
+   * refine, trace and fit again (one round of projection-matching alignment; the second fit is to the
+   * measured series, as the first). 'auto' (default) does it when the shifts found are significant
+   * (`misalignmentZ2` ≥ REALIGN_MIN_Z2), 'always' whenever atoms were fitted, 'never' not at all.
+   * 'always' needs fitPositions.
+   */
+  realign?: RealignMode;
+  /**
    * After the fit: drop the atoms fainter in the fit than this fraction of the lightest of
    * `species`' expected brightness (`keepSupportedAtoms`: ghosts the projections do not support); 0
    * keeps every atom. Default 0.3 (chosen on the validation split, bench/results/support-cut.md) when
@@ -85,7 +102,7 @@ export interface PipelineOptions {
 }
 
 export interface PipelineResult {
-  /** The tilt series after background removal and alignment (what was reconstructed). */
+  /** The tilt series after background removal and pre-alignment (what the atoms were fitted to; with `realign`, the final reconstruction is of this series shifted by `realignment.correctionsA`). */
   tilts: TiltSeries;
   reconstruction: Volume;
   /** Per-iteration projection error of the reconstruction. */
@@ -98,6 +115,8 @@ export interface PipelineResult {
   threshold: number;
   /** The position fit to the tilt series (fitted shifts, σ, loss), or null with `fitPositions: false` (or no atoms). */
   positionFit: FitToTiltsResult | null;
+  /** What realigning did (the corrections applied to the series and the first pass's fit), or null when the series was not realigned. */
+  realignment: Realignment | null;
   /** Atoms the support cut dropped after the fit (0 with `fitPositions: false` or minSupport 0). */
   unsupportedDropped: number;
   /** The final atomic model with species (and class probabilities). */
@@ -114,6 +133,13 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   const fitPositions = opts.fitPositions ?? DEFAULT_FIT_POSITIONS;
   if (opts.minSupport !== undefined && !fitPositions)
     throw new PannError('OPTION', 'minSupport cuts on the brightness the fit to the tilt series gives each atom: it needs fitPositions (the default), not fitPositions: false', { field: 'minSupport' });
+  const refine = opts.refine ?? DEFAULT_VOLUME_REFINE;
+  const t = opts.trace?.threshold;
+  if (typeof t === 'string' && t !== 'auto' && t !== 'refined') throw new PannError('OPTION', `trace.threshold must be a number, 'auto' or 'refined', got '${t}'`, { field: 'trace.threshold' });
+  if (t === 'refined' && refine === 'none') throw new PannError('OPTION', "trace.threshold 'refined' cuts a refined volume: set refine to 'glare' or 'unet', or use 'auto'", { field: 'trace.threshold' });
+  const realign = opts.realign ?? DEFAULT_REALIGN;
+  if (!['auto', 'always', 'never'].includes(realign)) throw new PannError('OPTION', `realign must be 'auto', 'always' or 'never', got '${String(realign)}'`, { field: 'realign' });
+  if (realign === 'always' && !fitPositions) throw new PannError('OPTION', "realign 'always' corrects the misalignment the fit to the tilt series finds: it needs fitPositions (the default), not fitPositions: false", { field: 'realign' });
   const timer = new StageTimer();
   const onProgress = opts.onProgress;
 
@@ -129,26 +155,19 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     aligned = await timer.time('align', async () => (await alignTiltSeries(aligned, { method: align, onProgress })).tilts);
   }
 
-  const recon = await timer.time('reconstruct', () => reconstructDetailed(aligned, { ...opts.reconstruction, onProgress }));
-
-  const refine = opts.refine ?? DEFAULT_VOLUME_REFINE;
-  const refined =
-    refine === 'none'
-      ? recon.volume
-      : await timer.time('refine', () => refineVolume(recon.volume, { method: refine, modelDir: opts.refineModelDir, flipEnsemble: opts.refineFlips, tiltsForPhysics: aligned, onProgress }));
-
-  const trace = await timer.time('trace', () =>
-    traceAtoms(refined, { minSeparationA: opts.trace?.minSeparationA, smoothingSigmaA: opts.trace?.smoothingSigmaA, onProgress }),
-  );
-  const t = opts.trace?.threshold;
-  if (typeof t === 'string' && t !== 'auto' && t !== 'refined') throw new PannError('OPTION', `trace.threshold must be a number, 'auto' or 'refined', got '${t}'`, { field: 'trace.threshold' });
-  if (t === 'refined' && refine === 'none') throw new PannError('OPTION', "trace.threshold 'refined' cuts a refined volume: set refine to 'glare' or 'unet', or use 'auto'", { field: 'trace.threshold' });
-  const threshold = t === undefined || t === 'auto' ? autoThreshold(trace) : t === 'refined' ? refinedThreshold(trace, species) : t;
-  const selected = selectAtoms(trace, { threshold });
-  const positionFit =
-    fitPositions && selected.species.length > 0
-      ? await timer.time('fit', () => fitAtomsToTilts(selected, aligned, { volumeShape: recon.volume.shape, onProgress }))
-      : null;
+  const pass = (forRecon: TiltSeries, passTimer: StageTimer) => reconstructToFit(forRecon, aligned, { ...opts, refine, species, fitPositions }, passTimer);
+  let atomsPass = await pass(aligned, timer);
+  let realignment: Realignment | null = null;
+  const firstFit = atomsPass.positionFit;
+  if (firstFit && (realign === 'always' || (realign === 'auto' && misalignmentZ2(firstFit) >= REALIGN_MIN_Z2))) {
+    // One round of projection matching: the fit found each projection's misalignment from the atoms;
+    // undo it in the series and trace again, so the second start comes from a sharper volume.
+    const correctionsA = misalignmentCorrectionsA(firstFit);
+    // its stages are timed apart, so that 'realign' is the whole second pass and nothing counts twice
+    atomsPass = await timer.time('realign', () => pass(shiftTiltSeries(aligned, correctionsA), new StageTimer()));
+    realignment = { correctionsA, firstPassFit: firstFit };
+  }
+  const { recon, refined, trace, threshold, selected, positionFit } = atomsPass;
   const minSupport = opts.minSupport ?? (opts.species ? DEFAULT_SUPPORT_FRACTION : 0);
   const supported = positionFit && minSupport > 0 ? keepSupportedAtoms(positionFit.model, positionFit.amplitude, { species, minFraction: minSupport }) : null;
   const traced = supported ? supported.model : positionFit ? positionFit.model : selected;
@@ -178,6 +197,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     trace,
     threshold,
     positionFit,
+    realignment,
     unsupportedDropped: supported ? selected.species.length - supported.model.species.length : 0,
     atoms,
     rFactor: r,
@@ -191,4 +211,39 @@ function withOffsets(tilts: TiltSeries, offsets: Float64Array): TiltSeries {
   const data = new Float32Array(tilts.data.length);
   for (let a = 0; a < tilts.shape[0]; a++) for (let p = 0; p < per; p++) data[a * per + p] = tilts.data[a * per + p] + offsets[a];
   return { ...tilts, data };
+}
+
+/** What realigning the series from the first fit did. */
+export interface Realignment {
+  /** Shift applied to each projection before the second reconstruction, [dx, dy] in Å (minus the fitted misalignment). */
+  correctionsA: [number, number][];
+  /** The first pass's fit (to the series as measured), whose shifts these are. */
+  firstPassFit: FitToTiltsResult;
+}
+
+/** One pass from a series to fitted atoms: reconstruct `forRecon` → refine → trace → select → fit to `measured`. */
+async function reconstructToFit(
+  forRecon: TiltSeries,
+  measured: TiltSeries,
+  opts: PipelineOptions & { refine: VolumeRefineMethod; species: string[]; fitPositions: boolean },
+  timer: StageTimer,
+) {
+  const onProgress = opts.onProgress;
+  const recon = await timer.time('reconstruct', () => reconstructDetailed(forRecon, { ...opts.reconstruction, onProgress }));
+  const method = opts.refine;
+  const refined =
+    method === 'none'
+      ? recon.volume
+      : await timer.time('refine', () => refineVolume(recon.volume, { method, modelDir: opts.refineModelDir, flipEnsemble: opts.refineFlips, tiltsForPhysics: forRecon, onProgress }));
+  const trace = await timer.time('trace', () =>
+    traceAtoms(refined, { minSeparationA: opts.trace?.minSeparationA, smoothingSigmaA: opts.trace?.smoothingSigmaA, onProgress }),
+  );
+  const t = opts.trace?.threshold;
+  const threshold = t === undefined || t === 'auto' ? autoThreshold(trace) : t === 'refined' ? refinedThreshold(trace, opts.species) : t;
+  const selected = selectAtoms(trace, { threshold });
+  const positionFit =
+    opts.fitPositions && selected.species.length > 0
+      ? await timer.time('fit', () => fitAtomsToTilts(selected, measured, { volumeShape: recon.volume.shape, onProgress }))
+      : null;
+  return { recon, refined, trace, threshold, selected, positionFit };
 }

@@ -244,14 +244,29 @@ export async function alignTiltSeries(tilts: TiltSeries, opts: AlignOptions = {}
     for (let t = 0; t < nA; t++) shiftsPx.push([rel[t][0] + fitX(th[t]), rel[t][1] + fitY(th[t])]);
   }
 
+  const shiftsA = shiftsPx.map(([dx, dy]): [number, number] => [
+    Math.max(-maxPx, Math.min(maxPx, dx)) * pix,
+    Math.max(-maxPx, Math.min(maxPx, dy)) * pix,
+  ]);
+  return { tilts: shiftTiltSeries(tilts, shiftsA, (t) => report(t)), shiftsA };
+}
+
+/**
+ * Translates each projection of a tilt series by its own shift (`shiftImage`: bilinear, zero fill).
+ * @param shiftsA per projection [dx, dy] in Å (positive moves the content to larger x / y)
+ * @param onProjection called with the number of projections done
+ * @returns a new series (same shape, angles and pixel size; new data and angle arrays)
+ */
+export function shiftTiltSeries(tilts: TiltSeries, shiftsA: readonly (readonly [number, number])[], onProjection?: (done: number) => void): TiltSeries {
+  const [nA, ny, nx] = tilts.shape;
+  if (shiftsA.length !== nA) throw new PannError('SHAPE', `${shiftsA.length} shifts given for a tilt series of ${nA} projections`, { field: 'shiftsA' });
+  const per = ny * nx;
   const out = new Float32Array(tilts.data.length);
-  const shiftsA: [number, number][] = [];
   for (let t = 0; t < nA; t++) {
-    const dx = Math.max(-maxPx, Math.min(maxPx, shiftsPx[t][0])),
-      dy = Math.max(-maxPx, Math.min(maxPx, shiftsPx[t][1]));
-    shiftImage(proj(t), out.subarray(t * per, (t + 1) * per), ny, nx, dx, dy);
-    shiftsA.push([dx * pix, dy * pix]);
-    report(t + 1);
+    const [dx, dy] = shiftsA[t];
+    if (!(Number.isFinite(dx) && Number.isFinite(dy))) throw new PannError('VALUE', `shift of projection ${t} is not a finite number of Å: [${dx}, ${dy}]`, { field: 'shiftsA' });
+    shiftImage(tilts.data.subarray(t * per, (t + 1) * per), out.subarray(t * per, (t + 1) * per), ny, nx, dx / tilts.pixelSizeA, dy / tilts.pixelSizeA);
+    onProjection?.(t + 1);
   }
-  return { tilts: { ...tilts, data: out, anglesDeg: tilts.anglesDeg.map((a) => [...a] as typeof a) }, shiftsA };
+  return { ...tilts, data: out, anglesDeg: tilts.anglesDeg.map((a) => [...a] as typeof a) };
 }

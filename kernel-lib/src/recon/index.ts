@@ -5,5 +5,5 @@ export { reconstruct, reconstructDetailed, DEFAULT_ITERATIONS, DEFAULT_STEP } fr
 export type { ReconstructOptions, ReconstructionResult, ReconstructionMethod } from './reconstruct';
 export { rampResponse, filterRows } from './filters';
 export type { RampWindow } from './filters';
-export { alignTiltSeries, centreOfMassPx, shiftImage, bestLag } from './align';
+export { alignTiltSeries, centreOfMassPx, shiftImage, shiftTiltSeries, bestLag } from './align';
 export type { AlignOptions, AlignResult, AlignmentMethod } from './align';

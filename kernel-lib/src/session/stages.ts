@@ -7,6 +7,7 @@
  *   await s.reconstruct();                                                        // 'reconstruction'
  *   await s.trace();  s.select({ threshold: 'auto' });                            // 'trace', 'atoms'
  *   await s.fitPositions();                                                       // 'atoms' fitted to 'tilts' (runPipeline's default)
+ *   s.realign();                                                                  // optional: 'tiltsRealigned', then reconstruct({}, 'tiltsRealigned') … fitPositions() again
  *   s.keepSupported({ species: ['Fe', 'Pt'] });                                   // 'atoms' the fit supports (ditto)
  *   s.classify({ species: ['Fe', 'Pt'] });                                        // 'classified'
  *   s.evaluate();                                                                 // 'metrics'
@@ -18,10 +19,10 @@ import { PannError } from '../core/errors';
 import { Session } from './session';
 import { refineVolume, refinedThreshold, type RefineVolumeOptions } from '../refine';
 import { simulate, type SimulateOptions, type SimulationResult } from '../sim';
-import { alignTiltSeries } from '../recon/align';
+import { alignTiltSeries, shiftTiltSeries } from '../recon/align';
 import { subtractBackground, type BackgroundOptions } from '../preprocess/background';
 import { reconstructDetailed, type ReconstructOptions } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, type SupportedAtomsOptions, type TraceOptions, type TraceResult, type SelectOptions, type FitToTiltsOptions, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, type SupportedAtomsOptions, type TraceOptions, type TraceResult, type SelectOptions, type FitToTiltsOptions, type FitToTiltsResult } from '../trace';
 import { classifyKMeans, type KMeansClassifyOptions } from '../classify';
 import { classifyDast, type DastClassifyOptions } from '../classify/dast';
 import { evaluate, rFactor, type EvaluateOptions, type EvaluationMetrics, type RFactorResult } from '../metrics';
@@ -110,6 +111,17 @@ export class PipelineSession extends Session {
     this.set('atomsTraced', traced);
     this.set('atoms', fit.model);
     return this.set('positionFit', fit);
+  }
+
+  /**
+   * After `fitPositions`: 'tilts' with each projection shifted back by the misalignment the fit found →
+   * 'tiltsRealigned'. Reconstruct that and trace again — `reconstruct({}, 'tiltsRealigned')`, `refine()`,
+   * `trace()`, `select()` — then `fitPositions()` fits the new atoms to the measured 'tilts': what
+   * `runPipeline({ realign: true })` does.
+   */
+  realign(): TiltSeries {
+    const fit = this.get<FitToTiltsResult>('positionFit');
+    return this.set('tiltsRealigned', shiftTiltSeries(this.tilts(), misalignmentCorrectionsA(fit)));
   }
 
   /**

@@ -74,6 +74,11 @@ export interface FitToTiltsResult {
   lossHistory: number[];
   /** Fitted detector shift of each projection, Å, as [u₀, v₀, u₁, v₁, …]. */
   projectionShiftA: number[];
+  /**
+   * Standard error of each fitted shift, Å, same layout (from the final normal equations with the
+   * atoms held: a lower bound, the atoms' own uncertainty not in it); NaN when shifts were not fitted.
+   */
+  projectionShiftErrorA: number[];
 }
 
 /**
@@ -256,6 +261,7 @@ export async function fitAtomsToTilts(
       message: `loss ${loss.toExponential(3)}`,
     });
   }
+  const projectionShiftErrorA = fitShifts ? shiftStandardErrorsPx(geometry, pos, amp, m, calc, weight).map((e) => e * tilts.pixelSizeA) : Array.from(geometry.shiftPx, () => NaN);
   const shiftA = new Float64Array(n);
   for (let a = 0; a < n; a++)
     shiftA[a] = Math.hypot(
@@ -271,7 +277,32 @@ export async function fitAtomsToTilts(
     backgroundOffset: b,
     lossHistory,
     projectionShiftA: Array.from(geometry.shiftPx, (x) => x * tilts.pixelSizeA),
+    projectionShiftErrorA,
   };
+}
+
+/**
+ * The shifts that undo the misalignment a fit found, per projection [dx, dy] in Å for
+ * `shiftTiltSeries`: the fit reports each projection's detector shift (u, v) as the offset of the atoms'
+ * images from the model (u along the detector's x, v along its y), so the projection moves back by −(u, v).
+ */
+export function misalignmentCorrectionsA(fit: Pick<FitToTiltsResult, 'projectionShiftA'>): [number, number][] {
+  const s = fit.projectionShiftA;
+  return Array.from({ length: s.length / 2 }, (_, t): [number, number] => [-s[2 * t], -s[2 * t + 1]]);
+}
+
+/**
+ * How far the fitted misalignment stands above its noise: the mean of (shift / standard error)² over
+ * projections and both axes — about 1 (a little less: the errors are conservative) when the series is
+ * aligned and the shifts are noise, far above 1 when the projections really are shifted. NaN when the
+ * shifts were not fitted.
+ */
+export function misalignmentZ2(fit: Pick<FitToTiltsResult, 'projectionShiftA' | 'projectionShiftErrorA'>): number {
+  const s = fit.projectionShiftA;
+  if (s.length === 0) return NaN;
+  let z2 = 0;
+  for (let i = 0; i < s.length; i++) z2 += (s[i] / fit.projectionShiftErrorA[i]) ** 2;
+  return z2 / s.length;
 }
 
 /** One atom's footprint on one projection: its detector window plus the column factors (see `Geometry.footprintBox`). */
@@ -497,32 +528,56 @@ function stepProjectionShifts(
   return { loss, damping: damping * 10 };
 }
 
+/** Standard errors (px) of the projection shifts: √diag of each projection's inverse 2×2 normal matrix (weights are inverse variances). */
+function shiftStandardErrorsPx(geometry: Geometry, pos: Float64Array, amp: Float64Array, m: Float32Array, calc: Float32Array, w: Float32Array): number[] {
+  const { hess } = geometry.shiftNormalEquations(pos, amp, m, calc, w);
+  const out: number[] = [];
+  for (let t = 0; t < hess.length / 3; t++) {
+    const a = hess[3 * t],
+      c = hess[3 * t + 1],
+      d = hess[3 * t + 2];
+    const det = a * d - c * c;
+    out.push(det > 0 ? Math.sqrt(d / det) : Infinity, det > 0 ? Math.sqrt(a / det) : Infinity);
+  }
+  return out;
+}
+
 const clamp = (x: number, limit: number): number => Math.max(-limit, Math.min(limit, x));
 
 /**
  * Inverse-variance pixel weights, 1/(g·max(calc − b, 0) + v₀) (true variances, so that the χ² and the
- * position prior share one scale): the gain g and floor v₀ by least squares of the squared first residuals against the model signal (shot noise
- * grows linearly with counts; read noise, support and dark counts give the floor).
+ * position prior share one scale). The floor v₀ (read noise, support, dark counts) is the mean squared
+ * first residual where the model has next to no signal (below 1 % of its peak), and the gain g the
+ * least-squares slope of the squared residuals over the model signal through that floor (shot noise
+ * grows linearly with counts). A free intercept would not do: the first residuals also hold the model's
+ * misfit (misaligned projections, misplaced atoms), which grows faster than the signal and drives a
+ * fitted intercept below zero — and the empty pixels' weights up by orders of magnitude.
  */
 function pixelWeights(m: Float32Array, calc: Float32Array, b: number): Float32Array {
-  let n = 0,
-    sx = 0,
-    sy = 0,
-    sxx = 0,
-    sxy = 0;
+  let peak = 0;
+  for (let q = 0; q < m.length; q++) peak = Math.max(peak, calc[q] - b);
+  let nEmpty = 0,
+    sEmpty = 0,
+    sy = 0;
   for (let q = 0; q < m.length; q++) {
-    const x = Math.max(calc[q] - b, 0),
-      y = (m[q] - calc[q]) ** 2;
-    n++;
-    sx += x;
+    const y = (m[q] - calc[q]) ** 2;
     sy += y;
-    sxx += x * x;
-    sxy += x * y;
+    if (calc[q] - b < 0.01 * peak) {
+      nEmpty++;
+      sEmpty += y;
+    }
   }
-  const det = n * sxx - sx * sx;
-  let gain = det > 0 ? (n * sxy - sx * sy) / det : 0;
-  if (!(gain > 0)) gain = 0;
-  const floor = Math.max((sy - gain * sx) / n, 1e-6 * (sy / n) + 1e-30);
+  const minFloor = 1e-6 * (sy / m.length) + 1e-30;
+  // no empty pixels to speak of (a crowded field of view): the mean squared residual is the floor
+  const floor = Math.max(nEmpty >= 100 ? sEmpty / nEmpty : sy / m.length, minFloor);
+  let sxy = 0,
+    sxx = 0;
+  for (let q = 0; q < m.length; q++) {
+    const x = Math.max(calc[q] - b, 0);
+    sxy += x * ((m[q] - calc[q]) ** 2 - floor);
+    sxx += x * x;
+  }
+  const gain = sxx > 0 && sxy > 0 ? sxy / sxx : 0;
   const w = new Float32Array(m.length);
   for (let q = 0; q < m.length; q++) w[q] = 1 / (gain * Math.max(calc[q] - b, 0) + floor);
   return w;

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench -- realign --split validation|test [--cases N]`: does realigning the tilt series from the
+ * fit (`runPipeline({ realign })`: shift each projection back by the misalignment the first fit found,
+ * reconstruct, refine, trace and fit again) help, and when? Each particle of the split goes through the
+ * whole default pipeline (GLARE → trace → fit → support cut → k-means) twice: with `realign: 'never'` and
+ * `realign: 'always'`; 'auto' (the default) is the 'always' run when the first fit's `misalignmentZ2`
+ * reaches REALIGN_MIN_Z2, else the 'never' run — the rule this table chooses (validation split) and
+ * reports (test split). Writes bench/results/realign-<split>.{json,md}.
+ */
+const { req, pct, fmt, machineInfo, writeResults, mean, numberArg } = require('./_refine-bench');
+
+const refine = req('refine');
+const sim = req('sim');
+const { runPipeline, REALIGN_MIN_Z2 } = req('pipeline/run');
+const { misalignmentZ2 } = req('trace');
+const { evaluate } = req('metrics');
+const { sortByZ } = req('core/elements');
+
+/** One particle through the pipeline with realign 'never' and 'always'; the scores of both and the first fit's z². */
+async function runCase(spec) {
+  const s = await sim.simulate(spec.simulate);
+  const species = sortByZ([...new Set(s.truth.species)]);
+  const out = { seed: spec.seed, morphology: spec.morphology, species: species.join(''), noise: spec.simulate.acquisition.noiseModel, dose: spec.simulate.totalDoseEPerA2, atoms: s.truth.species.length };
+  for (const realign of ['never', 'always']) {
+    const t0 = performance.now();
+    const res = await runPipeline(s.tilts, { species, realign });
+    const wallS = (performance.now() - t0) / 1000;
+    if (res.reconstruction.shape.join() !== s.volumeShape.join()) throw new Error(`reconstruction ${res.reconstruction.shape} is not the simulated frame ${s.volumeShape}`);
+    const m = evaluate(res.atoms, s.truth);
+    out[realign] = { recovery: m.recoveryRate, falsePositive: m.falsePositiveRate, rmsePm: m.rmsePm, speciesAccuracy: m.speciesAccuracy, wallS, realigned: res.realignment !== null };
+    if (realign === 'never') out.z2 = res.positionFit ? misalignmentZ2(res.positionFit) : NaN;
+  }
+  out.auto = out.z2 >= REALIGN_MIN_Z2 ? out.always : out.never;
+  return out;
+}
+
+const row = (label, rs, key) => {
+  const m = (f) => mean(rs.map((r) => f(r[key])).filter(Number.isFinite));
+  const merit = (x) => x.recovery - x.falsePositive;
+  const better = rs.filter((r) => merit(r[key]) > merit(r.never) + 1e-9 || (merit(r[key]) === merit(r.never) && r[key].rmsePm < r.never.rmsePm - 0.1)).length;
+  const worse = rs.filter((r) => merit(r[key]) < merit(r.never) - 1e-9 || (merit(r[key]) === merit(r.never) && r[key].rmsePm > r.never.rmsePm + 0.1)).length;
+  return `| ${label} | ${rs.length} | ${pct(m((x) => x.recovery))} | ${pct(m((x) => x.falsePositive))} | ${fmt(m((x) => x.rmsePm))} | ${pct(m((x) => x.speciesAccuracy))} | ${key === 'never' ? '—' : `${better} / ${worse}`} | ${fmt(m((x) => x.wallS))} |`;
+};
+
+function summary(rows, title) {
+  const groups = [
+    ['all', rows],
+    [`misalignment significant (z² ≥ ${REALIGN_MIN_Z2})`, rows.filter((r) => r.z2 >= REALIGN_MIN_Z2)],
+    ['not significant', rows.filter((r) => !(r.z2 >= REALIGN_MIN_Z2))],
+  ];
+  const lines = [`## ${title}`, '', '| particles | setting | n | recovery % | false pos. % | RMSE pm | species % | better / worse than never | pipeline s |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  for (const [name, rs] of groups) if (rs.length) for (const key of ['never', 'always', 'auto']) lines.push(row(`${name} | ${key}${key === 'auto' ? ' (default)' : ''}`, rs, key).replace(/^\| /, '| '));
+  return lines.join('\n');
+}
+
+exports.main = async function main(args) {
+  const i = args.indexOf('--split');
+  const split = i >= 0 ? args[i + 1] : 'validation';
+  if (split !== 'validation' && split !== 'test') throw new Error(`--split must be 'validation' or 'test', got '${split}'`);
+  const specs = split === 'validation' ? refine.validationSpecs(numberArg(args, '--cases', 32)) : refine.testSpecs();
+  const rows = [];
+  for (const spec of specs) {
+    const r = await runCase(spec);
+    rows.push(r);
+    console.error(`${r.seed} ${r.morphology} ${r.species} ${r.noise} ${r.dose.toExponential(0)}: z² ${fmt(r.z2)}; never ${pct(r.never.recovery)} / ${pct(r.never.falsePositive)} / ${fmt(r.never.rmsePm)} pm; always ${pct(r.always.recovery)} / ${pct(r.always.falsePositive)} / ${fmt(r.always.rmsePm)} pm`);
+  }
+  const machine = machineInfo();
+  const doses = [...new Set(rows.map((r) => r.dose))];
+  const perDose =
+    split === 'test'
+      ? ['## Per dose (test split)', '', '| dose e⁻/Å² | setting | n | recovery % | false pos. % | RMSE pm | species % | better / worse than never | pipeline s |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |', ...doses.flatMap((d) => ['never', 'auto'].map((k) => row(`${d.toExponential(0)} | ${k}${k === 'auto' ? ' (default)' : ''}`, rows.filter((r) => r.dose === d), k))), '']
+      : [];
+  const cell = (x) => `${pct(x.recovery)} / ${pct(x.falsePositive)} / ${fmt(x.rmsePm)} / ${pct(x.speciesAccuracy)}`;
+  const md = [
+    `# Realigning the series from the fit (${split} split)`,
+    '',
+    `Each particle (${split === 'validation' ? `the first ${rows.length} of the validation split, seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data` : `the test split, seeds ${refine.TEST_SEED_BASE}+, one particle per morphology at every dose`}) simulated and run through \`runPipeline\` with its defaults (GLARE → trace → fit → support cut → k-means on the fitted brightness, species named) with \`realign: 'never'\` and \`'always'\` (the series shifted back by the misalignment the first fit found — bilinear — then reconstructed, refined, traced and fitted to the measured series again). 'auto', the default, takes 'always' when the first fit's shifts stand well above their noise: \`misalignmentZ2\` (mean of (shift / its standard error)² over projections and axes) ≥ ${REALIGN_MIN_Z2}. Matched within 1 Å (\`evaluate\`); means over particles; "better / worse": recovery − false positives higher / lower than 'never' (equal: RMSE lower / higher by > 0.1 pm). Only the realistic noise preset misaligns (σ 0.2 Å per axis). Made by \`npm run bench -- realign${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    '',
+    summary(rows, 'Summary'),
+    '',
+    ...perDose,
+    '## Per particle (recovery % / false pos. % / RMSE pm / species %)',
+    '',
+    '| seed | morphology | species | noise | dose | atoms | z² | never | always | auto realigns |',
+    '| ---: | --- | --- | --- | ---: | ---: | ---: | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.seed} | ${r.morphology} | ${r.species} | ${r.noise} | ${r.dose.toExponential(0)} | ${r.atoms} | ${fmt(r.z2)} | ${cell(r.never)} | ${cell(r.always)} | ${r.z2 >= REALIGN_MIN_Z2 ? 'yes' : 'no'} |`),
+    '',
+  ].join('\n');
+  writeResults(`realign-${split}`, { machine, split, minZ2: REALIGN_MIN_Z2, rows }, md);
+};
