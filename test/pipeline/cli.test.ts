@@ -91,6 +91,11 @@ describe('pann CLI', () => {
     expect(b.positionFit.misalignmentRmsA).toBeGreaterThan(0.14);
     expect(b.positionFit.misalignmentRmsA).toBeLessThan(0.26);
     expect(fitted.stderr).toMatch(/misalignment found \d+ pm RMS/);
+    // so far above its noise that the default realign ('auto') shifted the series back and traced again
+    expect(b.positionFit.misalignmentZ2).toBeGreaterThan(10);
+    expect(b.positionFit.realigned).toBe(true);
+    expect(b.stageTimesS.realign).toBeGreaterThan(0);
+    expect(fitted.stderr).toMatch(/series realigned from a first fit and traced again/);
     // the same atoms closer to the truth (measured 16.4 → 10.2 pm); the support cut (default 0.3) only drops ghosts here
     expect(b.metrics.recoveryRate).toBeGreaterThanOrEqual(a.metrics.recoveryRate);
     expect(b.metrics.falsePositiveRate).toBeLessThanOrEqual(a.metrics.falsePositiveRate);
@@ -155,6 +160,7 @@ describe('pann CLI', () => {
     const r = pann('demo', '--doses', '1e5');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('RESIRE → GLARE → trace → fit to the tilt series → k-means (fitted brightness)');
+    expect(r.stdout).toMatch(/\| realigned \|/);
     const row = r.stdout.split('\n').find((l) => l.startsWith('| fept-lowdose @ 1e+5'));
     // | label | true | pred | matched | recovery | …: at 1e5 the default pipeline finds most of the 727 atoms
     const recovery = parseFloat(row!.split('|')[5]);

@@ -34,7 +34,7 @@ export const DEFAULT_REALIGN: RealignMode = 'auto';
 /**
  * 'auto' realigns when the first fit's shifts stand this far above their noise (`misalignmentZ2`, the
  * mean squared shift over its standard error): below it the shifts are mostly noise, and shifting the
- * series by them only adds interpolation blur. Chosen on the validation split (bench/results/realign.md).
+ * series by them only adds interpolation blur. Chosen on the validation split (bench/results/realign-validation.md).
  */
 export const REALIGN_MIN_Z2 = 10;
 export type ClassifyMethod = 'kmeans' | 'dast';
