@@ -65,7 +65,7 @@ export interface PipelineOptions {
    * Fit the traced atoms' positions (and each projection's misalignment) to the tilt series before
    * classifying (`fitAtomsToTilts`): lowers the position error and drops ghosts wherever the traced
    * model is nearly complete (bench/results/position-fit.md, pipeline-refine.md). Default true; false
-   * keeps the traced positions (and saves the fit's 7–11 s per 700–900-atom particle there).
+   * keeps the traced positions (and saves the fit's few seconds per particle).
    */
   fitPositions?: boolean;
   /**
