@@ -9,6 +9,7 @@
 const {
   req,
   pct,
+  fmt,
   loadNets,
   machineInfo,
   writeResults,
@@ -89,7 +90,7 @@ exports.main = async function main(args) {
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...table,
     '',
-    `Recovery − false positives over all particles: best ${pct(merit(best))} points at min fraction ${FRACTIONS[best]}, against ${pct(merit(0))} without the cut. Chosen: the smallest fraction within ${100 * TIE} points of the best, ${FRACTIONS[chosen]} (${pct(merit(chosen))} points) — a real atom lost is worse than a ghost kept, which one can inspect. \`keepSupportedAtoms\`' default is ${DEFAULT_SUPPORT_FRACTION}.`,
+    `Recovery − false positives over all particles: best ${pct(merit(best))} points at min fraction ${FRACTIONS[best]}, against ${pct(merit(0))} without the cut. Chosen: the smallest fraction within ${100 * TIE} points of the best, ${FRACTIONS[chosen]} (${pct(merit(chosen))} points) — a real atom lost is worse than a ghost kept, which one can inspect. \`keepSupportedAtoms\`' default is ${DEFAULT_SUPPORT_FRACTION}${FRACTIONS[chosen] === DEFAULT_SUPPORT_FRACTION ? '' : ` (${pct(merit(FRACTIONS.indexOf(DEFAULT_SUPPORT_FRACTION)))} points: ${fmt(100 * (merit(best) - merit(FRACTIONS.indexOf(DEFAULT_SUPPORT_FRACTION))), 2)} below the best, outside the tie; the rule now picks ${FRACTIONS[chosen]}, not adopted yet)`}.`,
     '',
     '## Per particle (recovery % / false pos. %)',
     '',
