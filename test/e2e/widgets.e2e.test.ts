@@ -56,14 +56,16 @@ async function openNotebook(name: string): Promise<void> {
   await page.goto(`${lab.url}/lab/tree/${name}?token=${lab.token}`);
   await page.waitForSelector('body[data-pann-lab-ready="true"]', { timeout: 60_000, state: 'attached' });
   await page.waitForSelector('.jp-Notebook .jp-Cell', { timeout: 60_000 });
-  // The kernel is started for the notebook; wait until it is idle.
+  // The kernel is started for the notebook; wait until it is idle. A tslab kernel compiles its start-up
+  // TypeScript first, and in one CI dry run here (2 cores) the third notebook's kernel took over 60 s:
+  // the start-up wait is generous — it measures nothing.
   await page.waitForFunction(
     () => {
       const w = (window as any).jupyterapp?.shell?.currentWidget;
       return w?.sessionContext?.session?.kernel?.status === 'idle';
     },
     undefined,
-    { timeout: 60_000 },
+    { timeout: 180_000 },
   );
 }
 
