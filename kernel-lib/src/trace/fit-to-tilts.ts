@@ -16,8 +16,10 @@
  *
  * Misalignment: each projection may sit shifted on the detector by (du_t, dv_t) (drift, stage
  * play); a shift of one projection moves every atom's image in it alike, so hundreds of atoms pin it
- * down. It is fitted with the atoms (a 2×2 Gauss–Newton block per projection, mean held at zero), and
- * without it a realistic 0.2 Å misalignment stays in the positions (bench/results/position-fit.md).
+ * down. It is fitted with the atoms (a 2×2 Gauss–Newton block per projection), and without it a
+ * realistic 0.2 Å misalignment stays in the positions (bench/results/position-fit.md). Shifts that a
+ * rigid move of the whole model would make are taken out (`withoutTranslation`): the data cannot tell
+ * the two apart, so the fit keeps the smallest shifts and lets the atoms' images place the model.
  */
 import { PannError } from '../core/errors';
 import { defaultVolumeShape } from '../core/frame';
@@ -72,7 +74,10 @@ export interface FitToTiltsResult {
   backgroundOffset: number;
   /** ½ Σ residual² before the first and after every iteration. */
   lossHistory: number[];
-  /** Fitted detector shift of each projection, Å, as [u₀, v₀, u₁, v₁, …]. */
+  /**
+   * Fitted detector shift of each projection, Å, as [u₀, v₀, u₁, v₁, …]; free of any pattern a rigid move
+   * of the model would make (`withoutTranslation`: for a tilt about y, no constant v, no u ∝ cos θ or sin θ).
+   */
   projectionShiftA: number[];
   /**
    * Standard error of each fitted shift, Å, same layout (from the final normal equations with the
@@ -310,7 +315,8 @@ type FootprintBox = ReturnType<typeof detectorWindow> & { ex: Float64Array };
 
 /** Projection geometry of one tilt series: each atom's footprint per projection, rendered or differentiated. */
 class Geometry {
-  private readonly rot: number[][];
+  /** Rotation (row-major 3×3) of each projection; rows 0 and 1 are the detector axes u and v. */
+  readonly rot: number[][];
   private readonly frame: ProjectionFrame;
   private sgPx = 1;
   private reach = 4;
@@ -484,8 +490,8 @@ class Geometry {
 
 /**
  * One damped Gauss–Newton step on every projection's detector shift (2×2 block each), kept if it
- * lowers the loss (damping ×10 and retry otherwise). The mean shift is held at zero: a common shift
- * of all projections is a move of the whole model, which the traced positions fix. `lossNow`
+ * lowers the loss (damping ×10 and retry otherwise). The part of the shifts a move of the whole model
+ * would make is removed (`withoutTranslation`), then each is clamped to maxShiftPx. `lossNow`
  * evaluates the loss with the geometry's current shifts. Returns the new loss and damping.
  */
 function stepProjectionShifts(
@@ -515,17 +521,57 @@ function stepProjectionShifts(
       geometry.shiftPx[2 * t] = old[2 * t] + clamp(du, maxStepPx);
       geometry.shiftPx[2 * t + 1] = old[2 * t + 1] + clamp(dv, maxStepPx);
     }
-    for (const o of [0, 1]) {
-      let mean = 0;
-      for (let t = 0; t < na; t++) mean += geometry.shiftPx[2 * t + o] / na;
-      for (let t = 0; t < na; t++)
-        geometry.shiftPx[2 * t + o] = clamp(geometry.shiftPx[2 * t + o] - mean, maxShiftPx);
-    }
+    withoutTranslation(geometry.shiftPx, geometry.rot);
+    for (let i = 0; i < geometry.shiftPx.length; i++) geometry.shiftPx[i] = clamp(geometry.shiftPx[i], maxShiftPx);
     const l = lossNow();
     if (l < loss) return { loss: l, damping: Math.max(1e-4, lam / 3) };
     geometry.shiftPx.set(old);
   }
   return { loss, damping: damping * 10 };
+}
+
+/**
+ * Removes from per-projection detector shifts (u, v interleaved, any unit) the part a rigid move of the
+ * whole model would make: a move T shifts projection t's images by (R_t,0·T, R_t,1·T), so shifts of
+ * that pattern and a moved model explain the data alike. Least-squares T, subtracted in place. What is
+ * left pins the model's place to the data; the mean alone would leave (for a tilt about y) the z move's
+ * sin θ pattern free, and remove a constant u shift that no move makes.
+ */
+export function withoutTranslation(shifts: Float64Array, rot: ArrayLike<number>[]): void {
+  const ata = new Float64Array(9),
+    atb = new Float64Array(3);
+  for (let t = 0; t < rot.length; t++)
+    for (const [row, o] of [
+      [0, 0],
+      [3, 1],
+    ]) {
+      const R = rot[t];
+      const s = shifts[2 * t + o];
+      for (let i = 0; i < 3; i++) {
+        atb[i] += R[row + i] * s;
+        for (let j = 0; j < 3; j++) ata[3 * i + j] += R[row + i] * R[row + j];
+      }
+    }
+  const T = solve3(ata, atb);
+  for (let t = 0; t < rot.length; t++) {
+    const R = rot[t];
+    shifts[2 * t] -= R[0] * T[0] + R[1] * T[1] + R[2] * T[2];
+    shifts[2 * t + 1] -= R[3] * T[0] + R[4] * T[1] + R[5] * T[2];
+  }
+}
+
+/**
+ * x of (A + εI) x = b for a symmetric positive semi-definite 3×3 A (row-major) by Cramer's rule. The
+ * tiny ridge ε = 1e-9·tr A keeps a singular A (one projection: no 3D move is pinned down) solvable and
+ * gives the least-norm x there, since b lies in A's range.
+ */
+function solve3(a: Float64Array, b: Float64Array): [number, number, number] {
+  const eps = 1e-9 * (a[0] + a[4] + a[8]) + 1e-300;
+  const m0 = Array.from(a, (x, k) => (k % 4 === 0 ? x + eps : x));
+  const det = (m: number[]) =>
+    m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+  const d = det(m0);
+  return [0, 1, 2].map((c) => det(m0.map((x, k) => (k % 3 === c ? b[Math.floor(k / 3)] : x))) / d) as [number, number, number];
 }
 
 /** Standard errors (px) of the projection shifts: √diag of each projection's inverse 2×2 normal matrix (weights are inverse variances). */
