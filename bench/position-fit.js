@@ -25,7 +25,8 @@ const {
 } = require('./_refine-bench');
 
 const refine = req('refine');
-const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms } = req('trace');
+const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, withoutTranslation } = req('trace');
+const { rotationZYZ } = req('core/geometry');
 const { atomicNumber } = req('core/elements');
 
 const VOLUMES = ['raw', 'unet', 'glare'];
@@ -36,11 +37,15 @@ const VOLUMES = ['raw', 'unet', 'glare'];
  */
 const STEPS = ['traced', 'fit-no-shift', 'fit', 'fit+support'];
 
-/** RMS over both detector axes of shifts with their mean removed (the fit's gauge), pm. */
-function centredRmsPm(shiftsA) {
-  const na = shiftsA.length / 2;
-  const mu = [0, 1].map((o) => mean(Array.from({ length: na }, (_, t) => shiftsA[2 * t + o])));
-  return rms(Array.from(shiftsA, (s, i) => 100 * (s - mu[i % 2])));
+/**
+ * RMS over both detector axes of shifts (Å, u/v interleaved) without the pattern a rigid move of the
+ * whole model makes (the fit's gauge, \`withoutTranslation\`: no data can tell that part from a moved
+ * particle), pm.
+ */
+function gaugeFreeRmsPm(shiftsA, anglesDeg) {
+  const s = Float64Array.from(shiftsA);
+  withoutTranslation(s, anglesDeg.map((e) => rotationZYZ(e)));
+  return rms(Array.from(s, (x) => 100 * x));
 }
 
 async function oneCase(spec, nets) {
@@ -48,7 +53,8 @@ async function oneCase(spec, nets) {
   const z = pair.truth.species.map((s) => atomicNumber(s));
   const zMax = Math.max(...z);
   const heavy = z.map((x) => x === zMax);
-  const trueShiftPm = centredRmsPm(pair.shiftsA);
+  const angles = pair.tilts.anglesDeg;
+  const trueShiftPm = gaugeFreeRmsPm(pair.shiftsA, angles);
   const methods = {};
   for (const v of VOLUMES) {
     const volume = await methodVolume(pair, v, nets);
@@ -71,10 +77,10 @@ async function oneCase(spec, nets) {
           ...positionScore(kept, pair.truth, heavy, limits.positionBoundPm),
           fitS: out.fitS,
         };
-        // fitted minus applied shift, both centred: what misalignment is left in the model
+        // fitted minus applied shift, both in the fit's gauge: what misalignment is left in the model
         const d = fit.projectionShiftA.map((s, i) => s - pair.shiftsA[i]);
-        out.shiftFittedPm = centredRmsPm(Float64Array.from(fit.projectionShiftA));
-        out.shiftLeftPm = centredRmsPm(Float64Array.from(d));
+        out.shiftFittedPm = gaugeFreeRmsPm(fit.projectionShiftA, angles);
+        out.shiftLeftPm = gaugeFreeRmsPm(d, angles);
       }
       methods[v][step] = out;
     }
@@ -205,7 +211,7 @@ function report(rows, machine, trainedSteps, args) {
   const md = [
     '# Fitting traced atoms to the tilt series (test split)',
     '',
-    `GLARE test split (seeds 2000000+, one particle per morphology, each at every dose). Each volume (raw reconstruction, plain U-Net, GLARE given the tilt angles) traced with the pipeline's adaptive cut ("traced"), then the traced atoms fitted to the background-subtracted tilt series by \`fitAtomsToTilts\` (kernel-lib/src/trace/fit-to-tilts.ts, defaults: 12 Gauss–Newton iterations, 0.3 Å position prior, robust re-weighting) without ("fit-no-shift") and with ("fit") a rigid detector shift per projection, and ("fit+support", what \`pann run --fit-positions\` does) then cut by \`keepSupportedAtoms\` (atoms fainter in the fit than 0.3 × the lightest species' expected brightness dropped; the fraction chosen on the validation split, support-cut.md). Matched within 1 Å; RMSE over matched atoms, RMS over cases; "heavy" = the particle's heaviest species, "light" = the others; bound = the Cramér–Rao bound of \`doseLimits\` over the same matched atoms (misalignment and scan jitter not in it). Recovery and FP are means over cases; fit s = mean wall time of one fit. Models: GLARE ${trainedSteps.glare} steps, U-Net ${trainedSteps.unet} steps. Made by \`npm run bench -- position-fit${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    `GLARE test split (seeds 2000000+, one particle per morphology, each at every dose). Each volume (raw reconstruction, plain U-Net, GLARE given the tilt angles) traced with the pipeline's adaptive cut ("traced"), then the traced atoms fitted to the background-subtracted tilt series by \`fitAtomsToTilts\` (kernel-lib/src/trace/fit-to-tilts.ts, defaults: 12 Gauss–Newton iterations, 0.3 Å position prior, robust re-weighting) without ("fit-no-shift") and with ("fit") a rigid detector shift per projection, and ("fit+support", what \`pann run --fit-positions\` does) then cut by \`keepSupportedAtoms\` (atoms fainter in the fit than 0.3 × the lightest species' expected brightness dropped; the fraction chosen on the validation split, support-cut.md). Matched within 1 Å; RMSE over matched atoms (no global shift removed), RMS over cases; "heavy" = the particle's heaviest species, "light" = the others; bound = the Cramér–Rao bound of \`doseLimits\` over the same matched atoms (misalignment and scan jitter not in it). Recovery and FP are means over cases; fit s = mean wall time of one fit. Models: GLARE ${trainedSteps.glare} steps, U-Net ${trainedSteps.unet} steps. Made by \`npm run bench -- position-fit${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
     '',
     '## Per dose',
     '',
@@ -221,7 +227,7 @@ function report(rows, machine, trainedSteps, args) {
     `| --- | --- | ---: | ${STEPS.map(() => '---:').join(' | ')} |`,
     ...perNoise,
     '',
-    '## Misalignment found (pm, RMS over projections and both axes, mean removed)',
+    '## Misalignment found (pm, RMS over projections and both axes, without the pattern a rigid move of the model makes: no data can tell that part from a moved particle)',
     '',
     'Applied = what the simulator shifted each projection by; per volume: fitted / left (fitted − applied).',
     '',
