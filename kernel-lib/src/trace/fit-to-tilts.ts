@@ -552,26 +552,18 @@ export function withoutTranslation(shifts: Float64Array, rot: ArrayLike<number>[
         for (let j = 0; j < 3; j++) ata[3 * i + j] += R[row + i] * R[row + j];
       }
     }
-  const T = solve3(ata, atb);
+  // a tiny ridge keeps a singular system (one projection: no 3D move pinned down) solvable, with the
+  // least-norm move there, since atb lies in ata's range
+  const ridge = 1e-9 * (ata[0] + ata[4] + ata[8]) + 1e-300;
+  const T = solveGaussJordan(
+    [0, 1, 2].map((i) => [0, 1, 2].map((j) => ata[3 * i + j] + (i === j ? ridge : 0))),
+    Array.from(atb),
+  ) ?? [0, 0, 0];
   for (let t = 0; t < rot.length; t++) {
     const R = rot[t];
     shifts[2 * t] -= R[0] * T[0] + R[1] * T[1] + R[2] * T[2];
     shifts[2 * t + 1] -= R[3] * T[0] + R[4] * T[1] + R[5] * T[2];
   }
-}
-
-/**
- * x of (A + εI) x = b for a symmetric positive semi-definite 3×3 A (row-major) by Cramer's rule. The
- * tiny ridge ε = 1e-9·tr A keeps a singular A (one projection: no 3D move is pinned down) solvable and
- * gives the least-norm x there, since b lies in A's range.
- */
-function solve3(a: Float64Array, b: Float64Array): [number, number, number] {
-  const eps = 1e-9 * (a[0] + a[4] + a[8]) + 1e-300;
-  const m0 = Array.from(a, (x, k) => (k % 4 === 0 ? x + eps : x));
-  const det = (m: number[]) =>
-    m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
-  const d = det(m0);
-  return [0, 1, 2].map((c) => det(m0.map((x, k) => (k % 3 === c ? b[Math.floor(k / 3)] : x))) / d) as [number, number, number];
 }
 
 /** Standard errors (px) of the projection shifts: √diag of each projection's inverse 2×2 normal matrix (weights are inverse variances). */
@@ -629,22 +621,26 @@ function pixelWeights(m: Float32Array, calc: Float32Array, b: number): Float32Ar
   return w;
 }
 
-/** Solves (H + λ·diag(H)) d = −g for one 4×4 block (Gaussian elimination; zero step when singular). */
+/** Solves (H + λ·diag(H)) d = −g for one 4×4 block (zero step when singular). */
 function solveDamped4(h: Float64Array, g: Float64Array, lambda: number): number[] {
-  const A = [0, 1, 2, 3].map((i) => [
-    ...[0, 1, 2, 3].map((j) => h[4 * i + j] + (i === j ? lambda * h[4 * i + j] + 1e-12 : 0)),
-    -g[i],
-  ]);
-  for (let c = 0; c < 4; c++) {
+  const A = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => h[4 * i + j] + (i === j ? lambda * h[4 * i + j] + 1e-12 : 0)));
+  return solveGaussJordan(A, Array.from(g, (x) => -x)) ?? [0, 0, 0, 0];
+}
+
+/** x of A x = b for a small dense A (rows), by Gauss–Jordan elimination with partial pivoting; null when a pivot vanishes. */
+function solveGaussJordan(rows: number[][], b: number[]): number[] | null {
+  const n = b.length;
+  const A = rows.map((row, i) => [...row, b[i]]);
+  for (let c = 0; c < n; c++) {
     let p = c;
-    for (let r = c + 1; r < 4; r++) if (Math.abs(A[r][c]) > Math.abs(A[p][c])) p = r;
-    if (!(Math.abs(A[p][c]) > 1e-30)) return [0, 0, 0, 0];
+    for (let r = c + 1; r < n; r++) if (Math.abs(A[r][c]) > Math.abs(A[p][c])) p = r;
+    if (!(Math.abs(A[p][c]) > 1e-30)) return null;
     [A[c], A[p]] = [A[p], A[c]];
-    for (let r = 0; r < 4; r++) {
+    for (let r = 0; r < n; r++) {
       if (r === c) continue;
       const f = A[r][c] / A[c][c];
-      for (let k = c; k < 5; k++) A[r][k] -= f * A[c][k];
+      for (let k = c; k <= n; k++) A[r][k] -= f * A[c][k];
     }
   }
-  return A.map((row, i) => row[4] / row[i]);
+  return A.map((row, i) => row[n] / row[i]);
 }
