@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- fit-iterations [--cases 16]`: is `fitAtomsToTilts` converged at its default number of
  * iterations? On the VALIDATION split (seeds 1000000+, drawn like the training data), each particle is
- * refined with GLARE, traced with the adaptive cut and fitted to its tilt series with 12 (the default),
- * 24 and 36 Gauss–Newton iterations, then cut for support as `runPipeline` does. Reports recovery,
+ * refined with GLARE, traced with the adaptive cut and fitted to its tilt series with 12, 24 (the default)
+ * and 36 Gauss–Newton iterations, then cut for support as `runPipeline` does. Reports recovery,
  * false positives, RMSE (pm; heaviest and lighter species apart), the final loss and the fit time,
  * beside the per-atom Cramér–Rao bound (`doseLimits`). Writes bench/results/fit-iterations.{json,md}.
  */
@@ -26,6 +26,7 @@ const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAt
 const { atomicNumber } = req('core/elements');
 
 const ITERATIONS = [12, 24, 36];
+const DEFAULT_ITERATIONS = 24;
 
 exports.main = async function main(args) {
   const n = numberArg(args, '--cases', 16);
@@ -80,13 +81,13 @@ exports.main = async function main(args) {
       const get = (k) => (r) => r.byIterations[i][k];
       const better = rows.filter((r) => r.byIterations[i].rmsePm < r.byIterations[0].rmsePm - 0.1).length;
       const worse = rows.filter((r) => r.byIterations[i].rmsePm > r.byIterations[0].rmsePm + 0.1).length;
-      return `| fit, ${it} iterations${it === 12 ? ' (default)' : ''} | ${pct(mean(rows.map(get('recovery'))))} | ${pct(mean(rows.map(get('falsePositive'))))} | ${meanOf(get('rmsePm'))} | ${meanOf(get('heavyRmsePm'))} | ${meanOf(get('lightRmsePm'))} | ${i ? `${better} / ${worse}` : '—'} | ${meanOf(get('fitS'))} | ${meanOf((r) => r.boundPm)} |`;
+      return `| fit, ${it} iterations${it === DEFAULT_ITERATIONS ? ' (default)' : ''} | ${pct(mean(rows.map(get('recovery'))))} | ${pct(mean(rows.map(get('falsePositive'))))} | ${meanOf(get('rmsePm'))} | ${meanOf(get('heavyRmsePm'))} | ${meanOf(get('lightRmsePm'))} | ${i ? `${better} / ${worse}` : '—'} | ${meanOf(get('fitS'))} | ${meanOf((r) => r.boundPm)} |`;
     }),
   ];
   const md = [
     '# Is the fit to the tilt series converged? (validation split)',
     '',
-    `GLARE (${nets.glare.info.trainedSteps} steps, given the tilt angles) → adaptive cut → \`fitAtomsToTilts\` with 12 (the default), 24 and 36 iterations → \`keepSupportedAtoms\` (0.3, species named). ${rows.length} validation particles (seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data: every morphology, composition, dose 1e3…1e6 e⁻/Å², noise model); matched within 1 Å; means over particles (species columns over particles that have them). "Bound": the RMS per-atom Cramér–Rao bound of the true atoms (\`doseLimits\`, optimistic: it knows the neighbours). Made by \`npm run bench -- fit-iterations${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    `GLARE (${nets.glare.info.trainedSteps} steps, given the tilt angles) → adaptive cut → \`fitAtomsToTilts\` with 12, 24 (the default) and 36 iterations → \`keepSupportedAtoms\` (0.3, species named). ${rows.length} validation particles (seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data: every morphology, composition, dose 1e3…1e6 e⁻/Å², noise model); matched within 1 Å; means over particles (species columns over particles that have them). "Bound": the RMS per-atom Cramér–Rao bound of the true atoms (\`doseLimits\`, optimistic: it knows the neighbours). Made by \`npm run bench -- fit-iterations${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
     '',
     '| setting | recovery % | false pos. % | RMSE pm | heaviest species pm | lighter species pm | RMSE better / worse than 12 it. (±0.1 pm) | fit s | bound pm |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -34,7 +34,11 @@ import { yieldToEventLoop } from '../core/progress';
 export interface FitToTiltsOptions {
   /** Volume frame [nz, ny, nx] of the model positions. Default `defaultVolumeShape(tilts.shape)`. */
   volumeShape?: Shape3;
-  /** Gauss–Newton iterations. Default 12. */
+  /**
+   * Gauss–Newton iterations. Default 24: the robust re-weighting half-way freezes the pixels the model
+   * cannot yet explain, so the atoms must have settled by then; after 12 (re-weighting at 6) light atoms at
+   * mid doses had not (bench/results/fit-iterations.md).
+   */
   iterations?: number;
   /** Largest distance (Å) an atom may move from its traced position. Default 1.0 Å (the matching radius). */
   maxShiftA?: number;
@@ -99,7 +103,7 @@ export async function fitAtomsToTilts(
   checkModel(model, 'model');
   const n = model.species.length;
   if (n === 0) throw new PannError('VALUE', 'the atomic model is empty: no atoms to fit', { field: 'model' });
-  const iterations = opts.iterations ?? 12;
+  const iterations = opts.iterations ?? 24;
   if (!(Number.isInteger(iterations) && iterations >= 0))
     throw new PannError('OPTION', `iterations must be an integer ≥ 0, got ${iterations}`, {
       field: 'iterations',
