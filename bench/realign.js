@@ -5,8 +5,8 @@
  * whole default pipeline (GLARE → trace → fit → support cut → k-means) twice: with `realign: 'never'` and
  * `realign: 'always'`; 'auto' (the default) is the 'always' run when the first fit's `misalignmentZ2`
  * reaches REALIGN_MIN_Z2, else the 'never' run — the rule this table chooses (validation split) and
- * reports (test split), with issue #4's goals against the raw reconstruction of bench/results/glare.json.
- * Writes bench/results/realign-<split>.{json,md}; `--report-only` re-renders the markdown from the JSON.
+ * reports (test split), with issue #4's goals against the raw reconstruction traced in the same run (test
+ * split only, as bench/glare.js traces it). RMSE both as matched and with the global shift removed. Writes bench/results/realign-<split>.{json,md}; `--report-only` re-renders the markdown from the JSON.
  */
 const fs = require('node:fs');
 const path = require('node:path');
