@@ -66,15 +66,21 @@ exports.methodVolume = async (pair, method, nets) =>
         .req('refine')
         .refineVolume(pair.reconstruction, { method, model: nets[method], tiltsForPhysics: pair.tilts });
 
+/** The pipeline's tracing of a volume: `traceAtoms` defaults, then the atoms above the adaptive cut (`autoThreshold`). */
+exports.traceAdaptive = async (volume) => {
+  const { traceAtoms, selectAtoms, autoThreshold } = exports.req('trace');
+  const tr = await traceAtoms(volume, {});
+  return selectAtoms(tr, { threshold: autoThreshold(tr) });
+};
+
 /**
  * What the pipeline does to a volume before labelling: trace it, keep the atoms above the adaptive cut,
  * fit them (and each projection's misalignment) to the pair's tilt series. Returns the traced atoms and
  * the fit (`fitAtomsToTilts`' result).
  */
 exports.traceAndFit = async (pair, volume) => {
-  const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts } = exports.req('trace');
-  const tr = await traceAtoms(volume, {});
-  const traced = selectAtoms(tr, { threshold: autoThreshold(tr) });
+  const { fitAtomsToTilts } = exports.req('trace');
+  const traced = await exports.traceAdaptive(volume);
   const fit = await fitAtomsToTilts(traced, pair.tilts, { volumeShape: pair.reconstruction.shape });
   return { traced, fit };
 };

@@ -22,11 +22,11 @@ const {
 } = require('./_refine-bench');
 
 const refine = req('refine');
-const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms } = req('trace');
+const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, DEFAULT_FIT_ITERATIONS } = req('trace');
 const { atomicNumber } = req('core/elements');
 
 const ITERATIONS = [12, 24, 36];
-const DEFAULT_ITERATIONS = 24;
+const iterationLabels = ITERATIONS.map((it) => `${it}${it === DEFAULT_FIT_ITERATIONS ? ' (the default)' : ''}`);
 
 exports.main = async function main(args) {
   const n = numberArg(args, '--cases', 16);
@@ -81,13 +81,13 @@ exports.main = async function main(args) {
       const get = (k) => (r) => r.byIterations[i][k];
       const better = rows.filter((r) => r.byIterations[i].rmsePm < r.byIterations[0].rmsePm - 0.1).length;
       const worse = rows.filter((r) => r.byIterations[i].rmsePm > r.byIterations[0].rmsePm + 0.1).length;
-      return `| fit, ${it} iterations${it === DEFAULT_ITERATIONS ? ' (default)' : ''} | ${pct(mean(rows.map(get('recovery'))))} | ${pct(mean(rows.map(get('falsePositive'))))} | ${meanOf(get('rmsePm'))} | ${meanOf(get('heavyRmsePm'))} | ${meanOf(get('lightRmsePm'))} | ${i ? `${better} / ${worse}` : '—'} | ${meanOf(get('fitS'))} | ${meanOf((r) => r.boundPm)} |`;
+      return `| fit, ${it} iterations${it === DEFAULT_FIT_ITERATIONS ? ' (default)' : ''} | ${pct(mean(rows.map(get('recovery'))))} | ${pct(mean(rows.map(get('falsePositive'))))} | ${meanOf(get('rmsePm'))} | ${meanOf(get('heavyRmsePm'))} | ${meanOf(get('lightRmsePm'))} | ${i ? `${better} / ${worse}` : '—'} | ${meanOf(get('fitS'))} | ${meanOf((r) => r.boundPm)} |`;
     }),
   ];
   const md = [
     '# Is the fit to the tilt series converged? (validation split)',
     '',
-    `GLARE (${nets.glare.info.trainedSteps} steps, given the tilt angles) → adaptive cut → \`fitAtomsToTilts\` with 12, 24 (the default) and 36 iterations → \`keepSupportedAtoms\` (0.3, species named). ${rows.length} validation particles (seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data: every morphology, composition, dose 1e3…1e6 e⁻/Å², noise model); matched within 1 Å; means over particles (species columns over particles that have them). "Bound": the RMS per-atom Cramér–Rao bound of the true atoms (\`doseLimits\`, optimistic: it knows the neighbours). Made by \`npm run bench -- fit-iterations${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    `GLARE (${nets.glare.info.trainedSteps} steps, given the tilt angles) → adaptive cut → \`fitAtomsToTilts\` with ${iterationLabels.slice(0, -1).join(', ')} and ${iterationLabels.at(-1)} iterations → \`keepSupportedAtoms\` (0.3, species named). ${rows.length} validation particles (seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data: every morphology, composition, dose 1e3…1e6 e⁻/Å², noise model); matched within 1 Å; means over particles (species columns over particles that have them). "Bound": the RMS per-atom Cramér–Rao bound of the true atoms (\`doseLimits\`, optimistic: it knows the neighbours). Made by \`npm run bench -- fit-iterations${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
     '',
     '| setting | recovery % | false pos. % | RMSE pm | heaviest species pm | lighter species pm | RMSE better / worse than 12 it. (±0.1 pm) | fit s | bound pm |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

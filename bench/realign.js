@@ -6,16 +6,17 @@
  * `realign: 'always'`; 'auto' (the default) is the 'always' run when the first fit's `misalignmentZ2`
  * reaches REALIGN_MIN_Z2, else the 'never' run — the rule this table chooses (validation split) and
  * reports (test split), with issue #4's goals against the raw reconstruction traced in the same run (test
- * split only, as bench/glare.js traces it). RMSE both as matched and with the global shift removed. Writes bench/results/realign-<split>.{json,md}; `--report-only` re-renders the markdown from the JSON.
+ * split only, as bench/glare.js traces it). RMSE both as matched and with the global shift removed.
+ * Writes bench/results/realign-<split>.{json,md}; `--report-only` re-renders the markdown from the JSON.
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { req, pct, fmt, machineInfo, writeResults, mean, rms, numberArg } = require('./_refine-bench');
+const { req, pct, fmt, machineInfo, writeResults, mean, rms, numberArg, traceAdaptive } = require('./_refine-bench');
 
 const refine = req('refine');
 const sim = req('sim');
 const { runPipeline, REALIGN_MIN_Z2 } = req('pipeline/run');
-const { misalignmentZ2, traceAtoms, selectAtoms, autoThreshold } = req('trace');
+const { misalignmentZ2 } = req('trace');
 const { evaluate } = req('metrics');
 const { sortByZ } = req('core/elements');
 
@@ -28,9 +29,8 @@ function score(atoms, truth) {
 /** Issue #4's baseline, as bench/glare.js makes it: the raw reconstruction traced (no network, no fit). */
 async function rawCase(spec) {
   const pair = await refine.makePair(spec);
-  const tr = await traceAtoms(pair.reconstruction, {});
   // traced atoms carry no species: the baseline is scored on positions only
-  return { ...score(selectAtoms(tr, { threshold: autoThreshold(tr) }), pair.truth), speciesAccuracy: NaN };
+  return { ...score(await traceAdaptive(pair.reconstruction), pair.truth), speciesAccuracy: NaN };
 }
 
 /**

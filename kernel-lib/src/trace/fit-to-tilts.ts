@@ -30,15 +30,18 @@ import { rFactor } from '../metrics/r-factor';
 import { checkModel } from '../metrics/match';
 import { yieldToEventLoop } from '../core/progress';
 
+/**
+ * Default Gauss–Newton iterations: the robust re-weighting half-way freezes the pixels the model cannot yet
+ * explain, so the atoms must have settled by then; after 12 (re-weighting at 6) light atoms at mid doses
+ * had not (bench/results/fit-iterations.md).
+ */
+export const DEFAULT_FIT_ITERATIONS = 24;
+
 /** Options of `fitAtomsToTilts`. Lengths in Å. */
 export interface FitToTiltsOptions {
   /** Volume frame [nz, ny, nx] of the model positions. Default `defaultVolumeShape(tilts.shape)`. */
   volumeShape?: Shape3;
-  /**
-   * Gauss–Newton iterations. Default 24: the robust re-weighting half-way freezes the pixels the model
-   * cannot yet explain, so the atoms must have settled by then; after 12 (re-weighting at 6) light atoms at
-   * mid doses had not (bench/results/fit-iterations.md).
-   */
+  /** Gauss–Newton iterations. Default `DEFAULT_FIT_ITERATIONS` (24). */
   iterations?: number;
   /** Largest distance (Å) an atom may move from its traced position. Default 1.0 Å (the matching radius). */
   maxShiftA?: number;
@@ -103,7 +106,7 @@ export async function fitAtomsToTilts(
   checkModel(model, 'model');
   const n = model.species.length;
   if (n === 0) throw new PannError('VALUE', 'the atomic model is empty: no atoms to fit', { field: 'model' });
-  const iterations = opts.iterations ?? 24;
+  const iterations = opts.iterations ?? DEFAULT_FIT_ITERATIONS;
   if (!(Number.isInteger(iterations) && iterations >= 0))
     throw new PannError('OPTION', `iterations must be an integer ≥ 0, got ${iterations}`, {
       field: 'iterations',
