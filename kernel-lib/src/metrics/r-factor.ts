@@ -10,6 +10,7 @@ import { sortByZ } from '../core/elements';
 import { atomsAt, type AtomicModel, type EulerZYZDeg, type Shape3, type TiltSeries } from '../core/types';
 import { projectAtoms } from '../sim/project-atoms';
 import { checkModel } from './match';
+import { solveGaussJordan } from '../core/linear-solve';
 
 /** Options of `rFactor`. */
 export interface RFactorOptions {
@@ -244,32 +245,15 @@ function fitNonNegative(
   return { coef, b: fitBackground ? bestX[K] : 0 };
 }
 
-/** Solves G[active, active] x = c[active] (Gaussian elimination, partial pivoting); others 0; null if singular. */
+/** Solves G[active, active] x = c[active] (Gauss–Jordan, partial pivoting); others 0; null if singular. */
 function solveSub(G: Float64Array, c: Float64Array, cols: number, active: number[]): Float64Array | null {
-  const k = active.length;
-  const A = new Float64Array(k * (k + 1));
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) A[i * (k + 1) + j] = G[active[i] * cols + active[j]];
-    A[i * (k + 1) + k] = c[active[i]];
-  }
+  const rows = active.map((i) => active.map((j) => G[i * cols + j]));
+  // singular relative to the largest diagonal entry
   let scale = 0;
-  for (let i = 0; i < k; i++) scale = Math.max(scale, Math.abs(A[i * (k + 1) + i]));
-  for (let col = 0; col < k; col++) {
-    let piv = col;
-    for (let r = col + 1; r < k; r++)
-      if (Math.abs(A[r * (k + 1) + col]) > Math.abs(A[piv * (k + 1) + col])) piv = r;
-    if (!(Math.abs(A[piv * (k + 1) + col]) > 1e-12 * scale)) return null;
-    if (piv !== col)
-      for (let j = 0; j <= k; j++)
-        [A[col * (k + 1) + j], A[piv * (k + 1) + j]] = [A[piv * (k + 1) + j], A[col * (k + 1) + j]];
-    for (let r = 0; r < k; r++) {
-      if (r === col) continue;
-      const f = A[r * (k + 1) + col] / A[col * (k + 1) + col];
-      if (f === 0) continue;
-      for (let j = col; j <= k; j++) A[r * (k + 1) + j] -= f * A[col * (k + 1) + j];
-    }
-  }
+  for (let i = 0; i < active.length; i++) scale = Math.max(scale, Math.abs(rows[i][i]));
+  const sub = solveGaussJordan(rows, active.map((i) => c[i]), 1e-12 * scale);
+  if (!sub) return null;
   const x = new Float64Array(cols);
-  for (let i = 0; i < k; i++) x[active[i]] = A[i * (k + 1) + k] / A[i * (k + 1) + i];
+  active.forEach((q, i) => (x[q] = sub[i]));
   return x;
 }

@@ -29,6 +29,7 @@ import type { AtomicModel, ProgressCallback, Shape3, TiltSeries } from '../core/
 import { rFactor } from '../metrics/r-factor';
 import { checkModel } from '../metrics/match';
 import { yieldToEventLoop } from '../core/progress';
+import { solveGaussJordan } from '../core/linear-solve';
 
 /**
  * Default Gauss–Newton iterations: the robust re-weighting half-way freezes the pixels the model cannot yet
@@ -632,22 +633,4 @@ function pixelWeights(m: Float32Array, calc: Float32Array, b: number): Float32Ar
 function solveDamped4(h: Float64Array, g: Float64Array, lambda: number): number[] {
   const A = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => h[4 * i + j] + (i === j ? lambda * h[4 * i + j] + 1e-12 : 0)));
   return solveGaussJordan(A, Array.from(g, (x) => -x)) ?? [0, 0, 0, 0];
-}
-
-/** x of A x = b for a small dense A (rows), by Gauss–Jordan elimination with partial pivoting; null when a pivot vanishes. */
-function solveGaussJordan(rows: number[][], b: number[]): number[] | null {
-  const n = b.length;
-  const A = rows.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(A[r][c]) > Math.abs(A[p][c])) p = r;
-    if (!(Math.abs(A[p][c]) > 1e-30)) return null;
-    [A[c], A[p]] = [A[p], A[c]];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = A[r][c] / A[c][c];
-      for (let k = c; k <= n; k++) A[r][k] -= f * A[c][k];
-    }
-  }
-  return A.map((row, i) => row[n] / row[i]);
 }
