@@ -17,11 +17,11 @@ const {
   pairWithDoseLimits,
   methodVolume,
   rms,
+  traceAdaptive,
 } = require('./_refine-bench');
 
 const refine = req('refine');
 const sim = req('sim');
-const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
 const { matchAtoms } = req('metrics');
 
 const R_MATCH_A = 1.0;
@@ -31,8 +31,7 @@ const METHODS = ['raw', 'unet', 'glare'];
 
 /** Per-atom outcome of one method: which true atoms were recovered, and the matched distances. */
 async function traceMethod(volume, truth) {
-  const tr = await traceAtoms(volume, {});
-  const atoms = selectAtoms(tr, { threshold: autoThreshold(tr) });
+  const atoms = await traceAdaptive(volume);
   const m = matchAtoms(atoms, truth, { rMatchA: R_MATCH_A });
   const recovered = new Uint8Array(truth.species.length);
   const distanceA = new Float64Array(truth.species.length).fill(NaN);

@@ -19,10 +19,11 @@ const {
   pairWithDoseLimits,
   positionScore,
   rms,
+  traceAdaptive,
 } = require('./_refine-bench');
 
 const refine = req('refine');
-const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, DEFAULT_FIT_ITERATIONS } = req('trace');
+const { fitAtomsToTilts, keepSupportedAtoms, DEFAULT_FIT_ITERATIONS } = req('trace');
 const { atomicNumber } = req('core/elements');
 
 const ITERATIONS = [12, 24, 36];
@@ -34,8 +35,7 @@ exports.main = async function main(args) {
   const rows = [];
   for (const spec of refine.validationSpecs(n)) {
     const { pair, limits } = await pairWithDoseLimits(spec);
-    const tr = await traceAtoms(await methodVolume(pair, 'glare', nets), {});
-    const traced = selectAtoms(tr, { threshold: autoThreshold(tr) });
+    const traced = await traceAdaptive(await methodVolume(pair, 'glare', nets));
     const species = [...new Set(pair.truth.species)];
     const zMax = Math.max(...pair.truth.species.map(atomicNumber));
     const heavy = pair.truth.species.map((s) => atomicNumber(s) === zMax);

@@ -11,9 +11,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { req, pct, fmt, numberArg, loadNets } = require('./_refine-bench');
+const { req, pct, fmt, numberArg, loadNets, traceAdaptive } = require('./_refine-bench');
 const refine = req('refine');
-const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
+
 const { evaluate } = req('metrics');
 
 const RESULTS = path.join(__dirname, 'results');
@@ -25,8 +25,7 @@ const FIRST_SEED = refine.VALIDATION_SEED_BASE + 10;
 
 
 async function traceAndScore(volume, truth) {
-  const tr = await traceAtoms(volume, {});
-  const m = evaluate(selectAtoms(tr, { threshold: autoThreshold(tr) }), truth);
+  const m = evaluate(await traceAdaptive(volume), truth);
   return { recovery: m.recoveryRate, falsePositive: m.falsePositiveRate, rmsePm: m.rmsePm };
 }
 

@@ -7,15 +7,13 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const DIST = process.env.PANN_DIST || path.join(__dirname, '..', 'kernel-lib', 'dist');
-const req = (m) => require(path.join(DIST, m));
+const { req, traceAdaptive } = require('./_refine-bench');
+
 const refine = req('refine');
-const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
 const { evaluate } = req('metrics');
 
 async function score(volume, truth) {
-  const tr = await traceAtoms(volume, {});
-  const m = evaluate(selectAtoms(tr, { threshold: autoThreshold(tr) }), truth);
+  const m = evaluate(await traceAdaptive(volume), truth);
   return `${(100 * m.recoveryRate).toFixed(1)} / ${(100 * m.falsePositiveRate).toFixed(1)} / ${m.rmsePm.toFixed(1)}`;
 }
 

@@ -12,9 +12,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { req, pct, fmt, loadNets } = require('./_refine-bench');
+const { req, pct, fmt, loadNets, traceAdaptive } = require('./_refine-bench');
 const refine = req('refine');
-const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
 const { evaluate } = req('metrics');
 const { subtractBackground } = req('preprocess/background');
 const { reconstructDetailed } = req('recon/reconstruct');
@@ -36,8 +35,7 @@ const METHODS = Object.keys(REFINERS);
 
 async function traceAndScore(volume, truth) {
   const t0 = performance.now();
-  const tr = await traceAtoms(volume, {});
-  const atoms = selectAtoms(tr, { threshold: autoThreshold(tr) });
+  const atoms = await traceAdaptive(volume);
   const traceS = (performance.now() - t0) / 1000;
   const m = evaluate(atoms, truth);
   return { recovery: m.recoveryRate, falsePositive: m.falsePositiveRate, rmsePm: m.rmsePm, nPred: m.nPred, traceS };

@@ -8,11 +8,10 @@
  * output, as a fraction of the median at the Pt atoms. Writes bench/results/light-surface.{json,md}.
  */
 const path = require('node:path');
-const { req, pct, fmt, machineInfo, writeResults } = require('./_refine-bench');
+const { req, pct, fmt, machineInfo, writeResults, traceAdaptive } = require('./_refine-bench');
 
 const refine = req('refine');
 const sim = req('sim');
-const { traceAtoms, selectAtoms, autoThreshold } = req('trace');
 const { matchAtoms } = req('metrics');
 
 const NETS = ['unet', 'glare'];
@@ -22,10 +21,7 @@ const PARTICLES = 20;
 
 /** Which true atoms the pipeline's cut on `volume` recovers (within 1 Å). */
 async function recovered(volume, truth) {
-  const tr = await traceAtoms(volume, {});
-  return new Set(
-    matchAtoms(selectAtoms(tr, { threshold: autoThreshold(tr) }), truth, { rMatchA: 1 }).truthIndex,
-  );
+  return new Set(matchAtoms(await traceAdaptive(volume), truth, { rMatchA: 1 }).truthIndex);
 }
 
 /** Max of `volume` over the 3³ voxels around atom a. */

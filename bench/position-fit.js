@@ -22,10 +22,11 @@ const {
   methodVolume,
   rms,
   positionScore,
+  traceAdaptive,
 } = require('./_refine-bench');
 
 const refine = req('refine');
-const { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, withoutTranslation, DEFAULT_FIT_ITERATIONS } = req('trace');
+const { fitAtomsToTilts, keepSupportedAtoms, withoutTranslation, DEFAULT_FIT_ITERATIONS } = req('trace');
 const { rotationZYZ } = req('core/geometry');
 const { atomicNumber } = req('core/elements');
 
@@ -58,8 +59,7 @@ async function oneCase(spec, nets) {
   const methods = {};
   for (const v of VOLUMES) {
     const volume = await methodVolume(pair, v, nets);
-    const tr = await traceAtoms(volume, {});
-    const traced = selectAtoms(tr, { threshold: autoThreshold(tr) });
+    const traced = await traceAdaptive(volume);
     methods[v] = { traced: positionScore(traced, pair.truth, heavy, limits.positionBoundPm) };
     if (traced.species.length === 0) continue;
     for (const step of ['fit-no-shift', 'fit']) {
