@@ -6,7 +6,8 @@
  * `realign: 'always'`; 'auto' (the default) is the 'always' run when the first fit's `misalignmentZ2`
  * reaches REALIGN_MIN_Z2, else the 'never' run — the rule this table chooses (validation split) and
  * reports (test split), with issue #4's goals against the raw reconstruction traced in the same run (test
- * split only, as bench/glare.js traces it). RMSE both as matched and with the global shift removed.
+ * split only, as bench/glare.js traces it). RMSE both as matched and with the global shift removed, and
+ * (test split) on the true atoms the default pipeline and the raw baseline both find (the paired goal line).
  * Writes bench/results/realign-<split>.{json,md}; `--report-only` re-renders the markdown from the JSON.
  */
 const fs = require('node:fs');
@@ -17,7 +18,7 @@ const refine = req('refine');
 const sim = req('sim');
 const { runPipeline, REALIGN_MIN_Z2 } = req('pipeline/run');
 const { misalignmentZ2 } = req('trace');
-const { evaluate } = req('metrics');
+const { evaluate, matchAtoms } = req('metrics');
 const { sortByZ } = req('core/elements');
 
 /** The scores `evaluate` gives (RMSE both as matched and with the global shift removed). */
@@ -26,11 +27,26 @@ function score(atoms, truth) {
   return { recovery: m.recoveryRate, falsePositive: m.falsePositiveRate, rmsePm: m.rmsePm, rmseShiftRemovedPm: m.rmseShiftRemovedPm, speciesAccuracy: m.speciesAccuracy };
 }
 
+/**
+ * Each true atom's matched distance (pm, 0.1 pm; null where no atom matched it within 1 Å, as `evaluate`
+ * matches): what the paired goal line compares on the true atoms two models both find.
+ */
+function errorPmByTruth(atoms, truth) {
+  const m = matchAtoms(atoms, truth, { rMatchA: 1.0 });
+  const e = new Array(truth.species.length).fill(null);
+  m.truthIndex.forEach((t, k) => (e[t] = Math.round(1000 * m.distanceA[k]) / 10));
+  return e;
+}
+
+/** A checksum of a particle's true positions (Å): the paired goal line only pairs rows with the same particle. */
+const truthKey = (truth) => `${truth.species.length}:${truth.positionsA.reduce((s, x, i) => s + x * ((i % 7) + 1), 0).toFixed(3)}`;
+
 /** Issue #4's baseline, as bench/glare.js makes it: the raw reconstruction traced (no network, no fit). */
 async function rawCase(spec) {
   const pair = await refine.makePair(spec);
+  const atoms = await traceAdaptive(pair.reconstruction);
   // traced atoms carry no species: the baseline is scored on positions only
-  return { ...score(await traceAdaptive(pair.reconstruction), pair.truth), speciesAccuracy: NaN };
+  return { ...score(atoms, pair.truth), speciesAccuracy: NaN, errorPmByTruth: errorPmByTruth(atoms, pair.truth) };
 }
 
 /**
@@ -47,10 +63,14 @@ async function runCase(spec, withRaw) {
     const wallS = (performance.now() - t0) / 1000;
     if (res.reconstruction.shape.join() !== s.volumeShape.join()) throw new Error(`reconstruction ${res.reconstruction.shape} is not the simulated frame ${s.volumeShape}`);
     out[realign] = { ...score(res.atoms, s.truth), wallS, realigned: res.realignment !== null };
+    if (withRaw) out[realign].errorPmByTruth = errorPmByTruth(res.atoms, s.truth);
     if (realign === 'never') out.z2 = res.positionFit ? misalignmentZ2(res.positionFit) : NaN;
   }
-  out.auto = out.z2 >= REALIGN_MIN_Z2 ? out.always : out.never;
-  if (withRaw) out.raw = await rawCase(spec);
+  out.auto = out.z2 >= REALIGN_MIN_Z2 ? 'always' : 'never';
+  if (withRaw) {
+    out.raw = await rawCase(spec);
+    out.truthKey = truthKey(s.truth);
+  }
   return out;
 }
 
@@ -95,6 +115,18 @@ exports.main = async function main(args) {
   report({ machine: machineInfo(), split, args, minZ2: REALIGN_MIN_Z2, rows });
 };
 
+/** A row without the per-atom errors of the run 'auto' does not take (the paired goal line reads only 'auto' and 'raw'). */
+function withoutUnpairedErrors(r) {
+  if (typeof r.auto !== 'string') return r;
+  const other = r.auto === 'always' ? 'never' : 'always';
+  const rest = { ...r[other] };
+  delete rest.errorPmByTruth;
+  return { ...r, [other]: rest };
+}
+
+/** Rows as measured, with `auto` resolved to the run it takes (stored by name; older files hold a copy). */
+const withAuto = (rows) => rows.map((r) => (typeof r.auto === 'string' ? { ...r, auto: r[r.auto] } : r));
+
 /**
  * The goals of issue #4 for the default pipeline on the test split: at a tenth of the dose against the
  * raw reconstruction (traced, no network) at the full dose, measured in this run on the same particles
@@ -121,6 +153,7 @@ function goals(rows) {
       lines.push(`- the default pipeline at ${lo.toExponential(0)} vs raw (traced) at ${hi.toExponential(0)}, RMSE ${what}: ${pct(rec)} % / ${fmt(rmse)} pm vs ${pct(rawRec)} % / ${fmt(rawRmse)} pm → ${verdict(rec, rmse, rawRec, rawRmse)}`);
     }
   }
+  lines.push(...pairedGoal(rows));
   const a = at(1e4, 'auto');
   if (a.length) {
     const [rec, rmse, rmseFree] = [mean(a.map((x) => x.recovery)), rms(a.map((x) => x.rmsePm)), rms(a.map((x) => x.rmseShiftRemovedPm))];
@@ -129,8 +162,41 @@ function goals(rows) {
   return lines;
 }
 
+/**
+ * The first goal again on the true atoms both find: raw's matched set at the full dose leaves out the atoms
+ * it misses (15 % at 1e6), the hardest ones, so the RMSEs above average over different atoms. Per particle
+ * (same seed at both doses, same true positions) the RMSE of each over the true atoms both matched, pooled
+ * as above (RMS over particles). No verdict: the issue's goal does not say over which atoms.
+ */
+function pairedGoal(rows) {
+  const lines = [];
+  for (const [lo, hi] of [
+    [1e5, 1e6],
+    [1e4, 1e5],
+  ]) {
+    const pairs = rows
+      .filter((r) => r.dose === lo && r.auto?.errorPmByTruth)
+      .map((r) => [r, rows.find((q) => q.dose === hi && q.seed === r.seed && q.raw?.errorPmByTruth)])
+      .filter(([, q]) => q);
+    if (!pairs.length) continue;
+    const per = pairs.map(([r, q]) => {
+      if (r.truthKey !== q.truthKey) throw new Error(`seed ${r.seed}: the particles at ${lo} and ${hi} differ; cannot pair`);
+      const [ea, eb] = [r.auto.errorPmByTruth, q.raw.errorPmByTruth];
+      const both = ea.map((_, t) => t).filter((t) => ea[t] !== null && eb[t] !== null);
+      return { n: both.length, nTrue: ea.length, a: rms(both.map((t) => ea[t])), b: rms(both.map((t) => eb[t])) };
+    });
+    const share = per.reduce((s, p) => s + p.n, 0) / per.reduce((s, p) => s + p.nTrue, 0);
+    const [a, b] = [rms(per.map((p) => p.a)), rms(per.map((p) => p.b))];
+    const lower = per.filter((p) => p.a < p.b).length;
+    lines.push(`- the default pipeline at ${lo.toExponential(0)} vs raw (traced) at ${hi.toExponential(0)}, RMSE on the true atoms both find (${pct(share)} % of all true atoms, ${per.length} particles; no verdict: the goal does not say over which atoms): ${fmt(a)} pm vs ${fmt(b)} pm, lower on ${lower} of ${per.length} particles`);
+  }
+  return lines;
+}
+
 /** Writes bench/results/realign-<split>.{json,md} from the measured rows (also alone: `--report-only`). */
-function report({ machine, split, args = ['--split', split], minZ2, rows }) {
+function report({ machine, split, args = ['--split', split], minZ2, rows: measured }) {
+  const stored = measured.map(withoutUnpairedErrors);
+  const rows = withAuto(stored);
   const doses = [...new Set(rows.map((r) => r.dose))];
   const perDose =
     split === 'test'
@@ -141,7 +207,7 @@ function report({ machine, split, args = ['--split', split], minZ2, rows }) {
   const md = [
     `# Realigning the series from the fit (${split} split)`,
     '',
-    `Each particle (${split === 'validation' ? `the first ${rows.length} of the validation split, seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data` : `the test split, seeds ${refine.TEST_SEED_BASE}+, one particle per morphology at every dose`}) simulated and run through \`runPipeline\` with its defaults (GLARE → trace → fit → support cut → k-means on the fitted brightness, species named) with \`realign: 'never'\` and \`'always'\` (the series shifted back by the misalignment the first fit found — bilinear — then reconstructed, refined, traced and fitted to the measured series again). 'auto', the default, takes 'always' when the first fit's shifts stand well above their noise: \`misalignmentZ2\` (mean of (shift / its standard error)² over projections and axes) ≥ ${minZ2}. Matched within 1 Å (\`evaluate\`); RMSE as matched (no global shift removed) and with each model's mean displacement from the truth removed (\`rmseShiftRemovedPm\`); means over particles, RMSE pooled as in glare.md (root mean square of the per-particle RMSEs); "better / worse": recovery − false positives higher / lower than 'never' (equal: RMSE lower / higher by > 0.1 pm). Only the realistic noise preset misaligns (σ 0.2 Å per axis). Made by \`npm run bench -- realign${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    `Each particle (${split === 'validation' ? `the first ${rows.length} of the validation split, seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data` : `the test split, seeds ${refine.TEST_SEED_BASE}+, one particle per morphology at every dose`}) simulated and run through \`runPipeline\` with its defaults (GLARE → trace → fit → support cut → k-means on the fitted brightness, species named) with \`realign: 'never'\` and \`'always'\` (the series shifted back by the misalignment the first fit found — bilinear — then reconstructed, refined, traced and fitted to the measured series again). 'auto', the default, takes 'always' when the first fit's shifts stand well above their noise: \`misalignmentZ2\` (mean of (shift / its standard error)² over projections and axes) ≥ ${minZ2}. Matched within 1 Å (\`evaluate\`); RMSE as matched (no global shift removed) and with each model's mean displacement from the truth removed (\`rmseShiftRemovedPm\`); means over particles, RMSE pooled as in glare.md (root mean square of the per-particle RMSEs); "better / worse": recovery − false positives higher / lower than 'never' (equal: RMSE lower / higher by > 0.1 pm). Only the realistic noise preset misaligns (σ 0.2 Å per axis).${split === 'test' ? ' The goal lines compare the default pipeline with the raw reconstruction traced, once over each one\'s own matched atoms and once (paired) over the true atoms both match: per particle the RMSE of each over that common set, pooled the same way; the raw baseline at the full dose misses the hardest atoms, so its own matched set is the easier one.' : ''} Made by \`npm run bench -- realign${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
     '',
     summary(rows, 'Summary', minZ2),
     '',
@@ -154,5 +220,6 @@ function report({ machine, split, args = ['--split', split], minZ2, rows }) {
     ...rows.map((r) => `| ${r.seed} | ${r.morphology} | ${r.species} | ${r.noise} | ${r.dose.toExponential(0)} | ${r.atoms} | ${fmt(r.z2)} | ${cell(r.never)} | ${cell(r.always)} | ${r.z2 >= minZ2 ? 'yes' : 'no'} |${withRaw ? ` ${r.raw ? cell(r.raw) : '—'} |` : ''}`),
     '',
   ].join('\n');
-  writeResults(`realign-${split}`, { machine, split, args, minZ2, rows }, md);
+  // compact JSON: the test split's rows carry each true atom's matched distance
+  writeResults(`realign-${split}`, { machine, split, args, minZ2, rows: stored }, md, split === 'test' ? 0 : 2);
 }
