@@ -168,8 +168,8 @@ function goals(rows) {
  * (same seed at both doses, same true positions) the RMSE of each over the true atoms both matched, pooled
  * as above (RMS over particles). No verdict: the issue's goal does not say over which atoms.
  */
-function pairedGoal(rows) {
-  const lines = [];
+function pairedComparisons(rows) {
+  const out = [];
   for (const [lo, hi] of [
     [1e5, 1e6],
     [1e4, 1e5],
@@ -183,14 +183,35 @@ function pairedGoal(rows) {
       if (r.truthKey !== q.truthKey) throw new Error(`seed ${r.seed}: the particles at ${lo} and ${hi} differ; cannot pair`);
       const [ea, eb] = [r.auto.errorPmByTruth, q.raw.errorPmByTruth];
       const both = ea.map((_, t) => t).filter((t) => ea[t] !== null && eb[t] !== null);
-      return { n: both.length, nTrue: ea.length, a: rms(both.map((t) => ea[t])), b: rms(both.map((t) => eb[t])) };
+      return { row: r, n: both.length, nTrue: ea.length, a: rms(both.map((t) => ea[t])), b: rms(both.map((t) => eb[t])) };
     });
+    out.push({ lo, hi, per });
+  }
+  return out;
+}
+
+/** The paired goal lines (see `pairedComparisons`). */
+function pairedGoal(rows) {
+  return pairedComparisons(rows).map(({ lo, hi, per }) => {
     const share = per.reduce((s, p) => s + p.n, 0) / per.reduce((s, p) => s + p.nTrue, 0);
     const [a, b] = [rms(per.map((p) => p.a)), rms(per.map((p) => p.b))];
     const lower = per.filter((p) => p.a < p.b).length;
-    lines.push(`- the default pipeline at ${lo.toExponential(0)} vs raw (traced) at ${hi.toExponential(0)}, RMSE on the true atoms both find (${pct(share)} % of all true atoms, ${per.length} particles; no verdict: the goal does not say over which atoms): ${fmt(a)} pm vs ${fmt(b)} pm, lower on ${lower} of ${per.length} particles`);
-  }
-  return lines;
+    return `- the default pipeline at ${lo.toExponential(0)} vs raw (traced) at ${hi.toExponential(0)}, RMSE on the true atoms both find (${pct(share)} % of all true atoms, ${per.length} particles; no verdict: the goal does not say over which atoms): ${fmt(a)} pm vs ${fmt(b)} pm, lower on ${lower} of ${per.length} particles`;
+  });
+}
+
+/** Per particle, the paired comparison behind the paired goal lines. */
+function pairedTable(rows) {
+  const cmp = pairedComparisons(rows);
+  if (!cmp.length) return [];
+  return [
+    '## Paired, per particle (RMSE pm over the true atoms both find)',
+    '',
+    '| seed | morphology | species | noise | atoms | default at | raw at | atoms both find | default pm | raw pm |',
+    '| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...cmp.flatMap(({ lo, hi, per }) => per.map((p) => `| ${p.row.seed} | ${p.row.morphology} | ${p.row.species} | ${p.row.noise} | ${p.nTrue} | ${lo.toExponential(0)} | ${hi.toExponential(0)} | ${p.n} | ${fmt(p.a)} | ${fmt(p.b)} |`)),
+    '',
+  ];
 }
 
 /** Writes bench/results/realign-<split>.{json,md} from the measured rows (also alone: `--report-only`). */
@@ -212,7 +233,7 @@ function report({ machine, split, args = ['--split', split], minZ2, rows: measur
     summary(rows, 'Summary', minZ2),
     '',
     ...perDose,
-    ...(split === 'test' ? ['## The goals of issue #4 (the default pipeline: GLARE → fit → realign auto → support cut)', '', ...goals(rows), ''] : []),
+    ...(split === 'test' ? ['## The goals of issue #4 (the default pipeline: GLARE → fit → realign auto → support cut)', '', ...goals(rows), '', ...pairedTable(rows)] : []),
     '## Per particle (recovery % / false pos. % / RMSE pm / species %)',
     '',
     `| seed | morphology | species | noise | dose | atoms | z² | never | always | auto realigns |${withRaw ? ' raw, traced |' : ''}`,
