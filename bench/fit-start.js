@@ -31,7 +31,7 @@ const {
 } = require('./_refine-bench');
 
 const refine = req('refine');
-const { fitAtomsToTilts, keepSupportedAtoms } = req('trace');
+const { fitAtomsToTilts, keepSupportedAtoms, DEFAULT_POSITION_PRIOR_A } = req('trace');
 const { matchAtoms } = req('metrics');
 const { atomicNumber } = req('core/elements');
 const { createRng } = req('core/rng');
@@ -103,7 +103,7 @@ function report({ machine, args, offsetPm, glareSteps, rows }) {
   const md = [
     '# Where the fitted positions\' error comes from (validation split)',
     '',
-    `Each particle (the first ${rows.length} of the validation split, seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data) fitted to its tilt series by \`fitAtomsToTilts\` (defaults) and cut for support (\`keepSupportedAtoms\`, as \`runPipeline\` does) from four starts: **traced** — GLARE (${glareSteps} steps, given the tilt angles) → the adaptive cut, what the pipeline fits; **traced + missed** — the same atoms plus every true atom the tracing missed, at the truth + a seeded Gaussian offset of ${offsetPm} pm per axis (an oracle: a tracing that misses nothing); **truth + offset** — every true atom and no other, each at the truth + such an offset (random starting errors instead of the tracing's, no ghosts); **truth** — every true atom at its place. Each start is also the centre of the fit's position prior (0.3 Å), as in the pipeline, so "truth" is a floor, not an achievable figure. Matched within 1 Å; recovery and false positives are means over particles, RMSE the RMS over particles of each particle's RMSE ("heaviest": the particle's heaviest species, "lighter": the others); bound = the Cramér–Rao bound (\`doseLimits\`) over the same matched true atoms. Bands by total dose e⁻/Å². Made by \`npm run bench -- fit-start${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    `Each particle (the first ${rows.length} of the validation split, seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data) fitted to its tilt series by \`fitAtomsToTilts\` (defaults) and cut for support (\`keepSupportedAtoms\`, as \`runPipeline\` does) from four starts: **traced** — GLARE (${glareSteps} steps, given the tilt angles) → the adaptive cut, what the pipeline fits; **traced + missed** — the same atoms plus every true atom the tracing missed, at the truth + a seeded Gaussian offset of ${offsetPm} pm per axis (an oracle: a tracing that misses nothing); **truth + offset** — every true atom and no other, each at the truth + such an offset (random starting errors instead of the tracing's, no ghosts); **truth** — every true atom at its place. Each start is also the centre of the fit's position prior (${DEFAULT_POSITION_PRIOR_A} Å), as in the pipeline, so "truth" is a floor, not an achievable figure. Matched within 1 Å; recovery and false positives are means over particles, RMSE the RMS over particles of each particle's RMSE ("heaviest": the particle's heaviest species, "lighter": the others); bound = the Cramér–Rao bound (\`doseLimits\`) over the same matched true atoms. Bands by total dose e⁻/Å². Made by \`npm run bench -- fit-start${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
     '',
     '| dose | n | start | positions | recovery % | false pos. % | RMSE pm | heaviest pm | lighter pm | bound pm |',
     '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',

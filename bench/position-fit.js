@@ -26,7 +26,7 @@ const {
 } = require('./_refine-bench');
 
 const refine = req('refine');
-const { fitAtomsToTilts, keepSupportedAtoms, withoutTranslation, DEFAULT_FIT_ITERATIONS } = req('trace');
+const { fitAtomsToTilts, keepSupportedAtoms, withoutTranslation, DEFAULT_FIT_ITERATIONS, DEFAULT_POSITION_PRIOR_A, DEFAULT_SUPPORT_FRACTION } = req('trace');
 const { rotationZYZ } = req('core/geometry');
 const { atomicNumber } = req('core/elements');
 
@@ -211,7 +211,7 @@ function report(rows, machine, trainedSteps, args) {
   const md = [
     '# Fitting traced atoms to the tilt series (test split)',
     '',
-    `GLARE test split (seeds 2000000+, one particle per morphology, each at every dose). Each volume (raw reconstruction, plain U-Net, GLARE given the tilt angles) traced with the pipeline's adaptive cut ("traced"), then the traced atoms fitted to the background-subtracted tilt series by \`fitAtomsToTilts\` (kernel-lib/src/trace/fit-to-tilts.ts, defaults: ${DEFAULT_FIT_ITERATIONS} Gauss–Newton iterations, 0.3 Å position prior, robust re-weighting) without ("fit-no-shift") and with ("fit") a rigid detector shift per projection, and ("fit+support", what \`pann run --fit-positions\` does) then cut by \`keepSupportedAtoms\` (atoms fainter in the fit than 0.3 × the lightest species' expected brightness dropped; the fraction chosen on the validation split, support-cut.md). Matched within 1 Å; RMSE over matched atoms (no global shift removed), RMS over cases; "heavy" = the particle's heaviest species, "light" = the others; bound = the Cramér–Rao bound of \`doseLimits\` over the same matched atoms (misalignment and scan jitter not in it). Recovery and FP are means over cases; fit s = mean wall time of one fit. Models: GLARE ${trainedSteps.glare} steps, U-Net ${trainedSteps.unet} steps. Made by \`npm run bench -- position-fit${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    `GLARE test split (seeds 2000000+, one particle per morphology, each at every dose). Each volume (raw reconstruction, plain U-Net, GLARE given the tilt angles) traced with the pipeline's adaptive cut ("traced"), then the traced atoms fitted to the background-subtracted tilt series by \`fitAtomsToTilts\` (kernel-lib/src/trace/fit-to-tilts.ts, defaults: ${DEFAULT_FIT_ITERATIONS} Gauss–Newton iterations, ${DEFAULT_POSITION_PRIOR_A} Å position prior, robust re-weighting) without ("fit-no-shift") and with ("fit") a rigid detector shift per projection, and ("fit+support", what \`pann run --fit-positions\` does) then cut by \`keepSupportedAtoms\` (atoms fainter in the fit than ${DEFAULT_SUPPORT_FRACTION} × the lightest species' expected brightness dropped; the fraction chosen on the validation split, support-cut.md). Matched within 1 Å; RMSE over matched atoms (no global shift removed), RMS over cases; "heavy" = the particle's heaviest species, "light" = the others; bound = the Cramér–Rao bound of \`doseLimits\` over the same matched atoms (misalignment and scan jitter not in it). Recovery and FP are means over cases; fit s = mean wall time of one fit. Models: GLARE ${trainedSteps.glare} steps, U-Net ${trainedSteps.unet} steps. Made by \`npm run bench -- position-fit${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
     '',
     '## Per dose',
     '',

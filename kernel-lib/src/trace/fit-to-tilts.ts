@@ -38,6 +38,9 @@ import { solveGaussJordan } from '../core/linear-solve';
  */
 export const DEFAULT_FIT_ITERATIONS = 24;
 
+/** Default σ (Å) of the prior around each traced position (`positionPriorA`; why 0.3: its doc). */
+export const DEFAULT_POSITION_PRIOR_A = 0.3;
+
 /** Options of `fitAtomsToTilts`. Lengths in Å. */
 export interface FitToTiltsOptions {
   /** Volume frame [nz, ny, nx] of the model positions. Default `defaultVolumeShape(tilts.shape)`. */
@@ -114,7 +117,7 @@ export async function fitAtomsToTilts(
     });
   const maxShiftA = opts.maxShiftA ?? 1.0;
   const maxStepA = opts.maxStepA ?? 0.25;
-  const priorA = opts.positionPriorA ?? 0.3;
+  const priorA = opts.positionPriorA ?? DEFAULT_POSITION_PRIOR_A;
   const robust = opts.robust ?? true;
   const fitShifts = opts.fitProjectionShifts ?? true;
   const maxProjectionShiftA = opts.maxProjectionShiftA ?? 1.0;

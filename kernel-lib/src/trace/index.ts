@@ -6,7 +6,7 @@ export type { SelectOptions, TraceScore } from './select';
 export { gaussianSmooth3D, gaussianKernel1D } from './smooth';
 export { findLocalMaxima } from './local-maxima';
 export type { RefineMethod } from './refine';
-export { fitAtomsToTilts, withoutTranslation, misalignmentCorrectionsA, misalignmentZ2, FITTED_BRIGHTNESS, DEFAULT_FIT_ITERATIONS } from './fit-to-tilts';
+export { fitAtomsToTilts, withoutTranslation, misalignmentCorrectionsA, misalignmentZ2, FITTED_BRIGHTNESS, DEFAULT_FIT_ITERATIONS, DEFAULT_POSITION_PRIOR_A } from './fit-to-tilts';
 export type { FitToTiltsOptions, FitToTiltsResult } from './fit-to-tilts';
 export { keepSupportedAtoms, DEFAULT_SUPPORT_FRACTION } from './supported-atoms';
 export type { SupportedAtomsOptions, SupportedAtoms } from './supported-atoms';
