@@ -91,6 +91,14 @@ exports.mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 /** Root mean square of the finite numbers of a list. */
 exports.rms = (xs) => Math.sqrt(exports.mean(xs.filter(Number.isFinite).map((x) => x * x)));
 
+/** For each true atom, whether it is of the particle's heaviest species (`positionScore`'s `heavy`). */
+exports.heaviestSpeciesMask = (truth) => {
+  const { atomicNumber } = exports.req('core/elements');
+  const z = truth.species.map(atomicNumber);
+  const zMax = Math.max(...z);
+  return z.map((x) => x === zMax);
+};
+
 /**
  * Scores a model's positions against the truth (matched within 1 Å): recovery, false positives, RMS
  * error (pm) of all / heaviest (`heavy[t]` for true atom t) / lighter matched atoms, and the RMS of

@@ -20,11 +20,11 @@ const {
   positionScore,
   rms,
   traceAdaptive,
+  heaviestSpeciesMask,
 } = require('./_refine-bench');
 
 const refine = req('refine');
 const { fitAtomsToTilts, keepSupportedAtoms, DEFAULT_FIT_ITERATIONS } = req('trace');
-const { atomicNumber } = req('core/elements');
 
 const ITERATIONS = [12, 24, 36];
 const iterationLabels = ITERATIONS.map((it) => `${it}${it === DEFAULT_FIT_ITERATIONS ? ' (the default)' : ''}`);
@@ -37,8 +37,7 @@ exports.main = async function main(args) {
     const { pair, limits } = await pairWithDoseLimits(spec);
     const traced = await traceAdaptive(await methodVolume(pair, 'glare', nets));
     const species = [...new Set(pair.truth.species)];
-    const zMax = Math.max(...pair.truth.species.map(atomicNumber));
-    const heavy = pair.truth.species.map((s) => atomicNumber(s) === zMax);
+    const heavy = heaviestSpeciesMask(pair.truth);
     const score = (model) => positionScore(model, pair.truth, heavy);
     const byIterations = [];
     for (const iterations of ITERATIONS) {

@@ -28,12 +28,12 @@ const {
   pairWithDoseLimits,
   positionScore,
   traceAdaptive,
+  heaviestSpeciesMask,
 } = require('./_refine-bench');
 
 const refine = req('refine');
 const { fitAtomsToTilts, keepSupportedAtoms, DEFAULT_POSITION_PRIOR_A } = req('trace');
 const { matchAtoms } = req('metrics');
-const { atomicNumber } = req('core/elements');
 const { createRng } = req('core/rng');
 
 const STARTS = ['traced', 'traced + missed', 'truth + offset', 'truth'];
@@ -73,8 +73,7 @@ exports.main = async function main(args) {
       truth,
     };
     const species = [...new Set(truth.species)];
-    const zMax = Math.max(...truth.species.map(atomicNumber));
-    const heavy = truth.species.map((s) => atomicNumber(s) === zMax);
+    const heavy = heaviestSpeciesMask(truth);
     const bound = Array.from(limits.positionBoundPm);
     const byStart = {};
     for (const name of STARTS) {

@@ -23,12 +23,12 @@ const {
   rms,
   positionScore,
   traceAdaptive,
+  heaviestSpeciesMask,
 } = require('./_refine-bench');
 
 const refine = req('refine');
 const { fitAtomsToTilts, keepSupportedAtoms, withoutTranslation, DEFAULT_FIT_ITERATIONS, DEFAULT_POSITION_PRIOR_A, DEFAULT_SUPPORT_FRACTION } = req('trace');
 const { rotationZYZ } = req('core/geometry');
-const { atomicNumber } = req('core/elements');
 
 const VOLUMES = ['raw', 'unet', 'glare'];
 /**
@@ -51,9 +51,7 @@ function gaugeFreeRmsPm(shiftsA, anglesDeg) {
 
 async function oneCase(spec, nets) {
   const { pair, limits } = await pairWithDoseLimits(spec);
-  const z = pair.truth.species.map((s) => atomicNumber(s));
-  const zMax = Math.max(...z);
-  const heavy = z.map((x) => x === zMax);
+  const heavy = heaviestSpeciesMask(pair.truth);
   const angles = pair.tilts.anglesDeg;
   const trueShiftPm = gaugeFreeRmsPm(pair.shiftsA, angles);
   const methods = {};
