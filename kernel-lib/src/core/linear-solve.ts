@@ -26,3 +26,10 @@ export function solveGaussJordan(rows: ArrayLike<number>[], b: ArrayLike<number>
   }
   return A.map((row, i) => row[n] / row[i]);
 }
+
+/** tr(M⁻¹) of a symmetric 3×3 matrix [[xx xy xz] [xy yy yz] [xz yz zz]]; Infinity when not positive definite. */
+export function traceOfInverseSym3(xx: number, yy: number, zz: number, xy: number, xz: number, yz: number): number {
+  const det = xx * (yy * zz - yz * yz) - xy * (xy * zz - xz * yz) + xz * (xy * yz - xz * yy);
+  if (!(det > 0)) return Infinity;
+  return (yy * zz - yz * yz + xx * zz - xz * xz + xx * yy - xy * xy) / det;
+}

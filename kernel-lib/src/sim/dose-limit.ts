@@ -15,6 +15,7 @@
  */
 import { rotationZYZ } from '../core/geometry';
 import { PannError } from '../core/errors';
+import { traceOfInverseSym3 } from '../core/linear-solve';
 import type { AtomicModel, Shape3 } from '../core/types';
 import { detectorWindow, projectAtoms, projectionFrame } from './project-atoms';
 import { signalModel, supportBackground, type AcquisitionOptions } from './tilt-series';
@@ -106,10 +107,8 @@ export function doseLimits(
 
 /** tr(J⁻¹) of a symmetric 3×3 matrix stored as xx, yy, zz, xy, xz, yz; Infinity when singular. */
 function traceOfInverse(m: Float64Array): number {
-  const [a, d, f, b, c, e] = m; // [[a b c] [b d e] [c e f]]
-  const det = a * (d * f - e * e) - b * (b * f - c * e) + c * (b * e - c * d);
-  if (!(det > 0)) return Infinity;
-  return (d * f - e * e + a * f - c * c + a * d - b * b) / det;
+  const [xx, yy, zz, xy, xz, yz] = m;
+  return traceOfInverseSym3(xx, yy, zz, xy, xz, yz);
 }
 
 /** One group's summary of dose limits. */

@@ -29,7 +29,8 @@ import type { AtomicModel, ProgressCallback, Shape3, TiltSeries } from '../core/
 import { rFactor } from '../metrics/r-factor';
 import { checkModel } from '../metrics/match';
 import { yieldToEventLoop } from '../core/progress';
-import { solveGaussJordan } from '../core/linear-solve';
+import { solveGaussJordan, traceOfInverseSym3 } from '../core/linear-solve';
+import { brightScatterA, neighbourPrediction, oppositeNeighbourPairs } from './centrosymmetric-prior';
 
 /**
  * Default Gauss–Newton iterations: the robust re-weighting half-way freezes the pixels the model cannot yet
@@ -40,6 +41,9 @@ export const DEFAULT_FIT_ITERATIONS = 24;
 
 /** Default σ (Å) of the prior around each traced position (`positionPriorA`; why 0.3: its doc). */
 export const DEFAULT_POSITION_PRIOR_A = 0.3;
+
+/** Default largest scatter (Å per axis) of the bright atoms about their neighbours' midpoints at which `neighbourPrior` acts. */
+export const DEFAULT_NEIGHBOUR_PRIOR_MAX_A = 0.15;
 
 /** Options of `fitAtomsToTilts`. Lengths in Å. */
 export interface FitToTiltsOptions {
@@ -59,6 +63,16 @@ export interface FitToTiltsOptions {
    * peak) has too little signal to be moved by noise or by its neighbours' misfit.
    */
   positionPriorA?: number;
+  /**
+   * Second half of the fit: also pull each atom toward the midpoints of its opposite nearest-neighbour
+   * pairs (centrosymmetric-prior.ts) — a crystal's light atoms then borrow precision from their heavy
+   * neighbours. Acts only when, half-way, the brighter atoms scatter about their neighbours' midpoints by
+   * at most `neighbourPriorMaxA` per axis (a crystal; not an amorphous particle); its width is that scatter,
+   * and the pixel weights are then re-estimated from the settled model's residuals. Default false.
+   */
+  neighbourPrior?: boolean;
+  /** Largest bright-atom scatter (Å per axis) at which `neighbourPrior` acts. Default `DEFAULT_NEIGHBOUR_PRIOR_MAX_A` (0.15 Å). */
+  neighbourPriorMaxA?: number;
   /** Down-weight, half-way, the pixels the model cannot explain (missed atoms, ghosts). Default true. */
   robust?: boolean;
   /** Fit a rigid detector shift per projection (misalignment) alongside the atoms. Default true. */
@@ -95,6 +109,11 @@ export interface FitToTiltsResult {
    * atoms held: a lower bound, the atoms' own uncertainty not in it); NaN when shifts were not fitted.
    */
   projectionShiftErrorA: number[];
+  /**
+   * The neighbour prior's width (Å per axis: the bright atoms' scatter about their neighbours' midpoints,
+   * read half-way) when `neighbourPrior` acted; NaN when it was not asked for or the particle did not qualify.
+   */
+  neighbourPriorA: number;
 }
 
 /**
@@ -151,9 +170,21 @@ export async function fitAtomsToTilts(
   const calc = new Float32Array(m.length);
   geometry.render(pos, amp, b, calc);
   const weight = pixelWeights(m, calc, b);
+  const neighbours = opts.neighbourPrior ? oppositeNeighbourPairs(r0) : undefined;
+  const neighbourMaxA = opts.neighbourPriorMaxA ?? DEFAULT_NEIGHBOUR_PRIOR_MAX_A;
+  let neighbourA = NaN;
+  // ρ (each atom's neighbour prediction) and its variance (Infinity: no prior), refreshed every iteration
+  const rho = new Float64Array(3 * n);
+  const rhoVar = new Float64Array(n).fill(Infinity);
+  const posVar = new Float64Array(n);
+  /** Each atom's position variance (Å² per axis) from its data-only Gauss–Newton block in `h`. */
+  const positionVariances = (h: Float64Array): void => {
+    for (let a = 0, H = 0; a < n; a++, H += 16) posVar[a] = traceOfInverseSym3(h[H], h[H + 5], h[H + 10], h[H + 1], h[H + 2], h[H + 6]) / 3;
+  };
   const priorLoss = (p: Float64Array): number => {
     let l = 0;
     for (let k = 0; k < p.length; k++) l += ((p[k] - r0[k]) / priorA) ** 2;
+    if (Number.isFinite(neighbourA)) for (let k = 0; k < p.length; k++) l += (p[k] - rho[k]) ** 2 / rhoVar[(k / 3) | 0];
     return l;
   };
   const lossOf = (p: Float64Array, a: Float64Array, bg: number): number => {
@@ -192,6 +223,18 @@ export async function fitAtomsToTilts(
       // Half-way, with every atom near its place: (1) pixels the model cannot explain (an atom the
       // tracing missed, a ghost) lose weight (Cauchy, scale 3σ), so they stop pulling the neighbours;
       // (2) σ, first chosen with one common brightness, is refined in 0.025 Å steps.
+      // (0) Before both: whether the neighbour prior acts, and if so weights that are true variances for it
+      // (the first ones also hold the start's misfit, which on clean data understates the data's precision).
+      if (neighbours) {
+        geometry.normalEquations(pos, amp, m, calc, weight, grad, hess);
+        positionVariances(hess);
+        const scatter = brightScatterA(pos, amp, neighbours, posVar, 2);
+        if (scatter <= neighbourMaxA) {
+          neighbourA = scatter;
+          weight.set(pixelWeights(m, calc, b));
+          loss = lossOf(pos, amp, b);
+        }
+      }
       if (robust) {
         geometry.render(pos, amp, b, calc);
         for (let q = 0; q < m.length; q++) weight[q] /= 1 + (weight[q] * (calc[q] - m[q]) ** 2) / 9;
@@ -211,10 +254,21 @@ export async function fitAtomsToTilts(
     }
     // calc holds the projections of the current parameters
     geometry.normalEquations(pos, amp, m, calc, weight, grad, hess);
+    if (Number.isFinite(neighbourA) && neighbours) {
+      positionVariances(hess);
+      neighbourPrediction(pos, neighbours, posVar, neighbourA, rho, rhoVar);
+      // atoms with one pair only: a chance alignment as often as a lattice
+      for (let a = 0; a < n; a++) if (neighbours.start[a + 1] - neighbours.start[a] < 2) rhoVar[a] = Infinity;
+      loss = lossOf(pos, amp, b); // the prior's centres moved with the atoms
+    }
     for (let a = 0; a < n; a++)
       for (let d = 0; d < 3; d++) {
         grad[4 * a + d] += (pos[3 * a + d] - r0[3 * a + d]) / priorA ** 2;
         hess[16 * a + 5 * d] += 1 / priorA ** 2;
+        if (rhoVar[a] < Infinity) {
+          grad[4 * a + d] += (pos[3 * a + d] - rho[3 * a + d]) / rhoVar[a];
+          hess[16 * a + 5 * d] += 1 / rhoVar[a];
+        }
       }
     const trialPos = Float64Array.from(pos),
       trialAmp = Float64Array.from(amp);
@@ -294,6 +348,7 @@ export async function fitAtomsToTilts(
     lossHistory,
     projectionShiftA: Array.from(geometry.shiftPx, (x) => x * tilts.pixelSizeA),
     projectionShiftErrorA,
+    neighbourPriorA: neighbourA,
   };
 }
 
