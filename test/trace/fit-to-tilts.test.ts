@@ -276,6 +276,45 @@ describe('fitAtomsToTilts', () => {
     expect(fit.model.positionsA[0]).toBeLessThan(0.1); // it did move towards the signal
   });
 
+  it('with neighbourPrior, lends a crystal’s light atoms their heavy neighbours’ precision, and leaves an amorphous particle alone', async () => {
+    const big: Shape3 = [44, 44, 44];
+    const a = { totalDoseEPerA2: 3e4, tiltRangeDeg: [-70, 70] as [number, number], nAngles: 21, pixelSizeA: voxel, noiseModel: 'poisson' as const };
+    const errorPm = (p: Float64Array, t: AtomicModel, keep: (s: string) => boolean): number => {
+      let s = 0, k = 0;
+      t.species.forEach((sp, i) => {
+        if (!keep(sp)) return;
+        k++;
+        for (let d = 0; d < 3; d++) s += (p[3 * i + d] - t.positionsA[3 * i + d]) ** 2;
+      });
+      return 100 * Math.sqrt(s / k);
+    };
+    const startNear = (t: AtomicModel): AtomicModel => {
+      const rng = createRng(5);
+      return { positionsA: Float64Array.from(t.positionsA, (x) => x + 0.15 * rng.normal()), species: t.species };
+    };
+    // a random NiPt alloy cuboctahedron, 147 atoms, 5 pm thermal displacement
+    const alloy = buildParticle({ composition: { Ni: 1, Pt: 1 }, shape: 'cuboctahedron', diameterA: 20, thermalDisplacementPm: 5, voxelSizeA: voxel, volumeShape: big }, 4);
+    const tilts = simulateTiltSeriesSync(alloy, big, a, 1).tilts;
+    const start = startNear(alloy);
+    const plain = await fitAtomsToTilts(start, tilts, { volumeShape: big });
+    const withPrior = await fitAtomsToTilts(start, tilts, { volumeShape: big, neighbourPrior: true });
+    expect(Number.isNaN(plain.neighbourPriorA)).toBe(true);
+    expect(withPrior.neighbourPriorA).toBeGreaterThan(0.05); // measured 0.087 Å: 5 pm thermal + the atoms' own error
+    expect(withPrior.neighbourPriorA).toBeLessThanOrEqual(0.15);
+    const light = (s: string) => s === 'Ni', heavy = (s: string) => s === 'Pt';
+    // measured: Ni 20.9 → 14.9 pm, Pt 8.4 → 7.1 pm
+    expect(errorPm(withPrior.model.positionsA, alloy, light)).toBeLessThan(0.85 * errorPm(plain.model.positionsA, alloy, light));
+    expect(errorPm(withPrior.model.positionsA, alloy, heavy)).toBeLessThan(errorPm(plain.model.positionsA, alloy, heavy));
+    // an amorphous Pt sphere: the bright atoms do not sit at their "pairs'" midpoints, so the prior does not act
+    const glass = buildParticle({ species: 'Pt', lattice: 'amorphous', shape: 'sphere', diameterA: 18, thermalDisplacementPm: 5, voxelSizeA: voxel, volumeShape: big }, 4);
+    const gTilts = simulateTiltSeriesSync(glass, big, a, 1).tilts;
+    const gStart = startNear(glass);
+    const g1 = await fitAtomsToTilts(gStart, gTilts, { volumeShape: big });
+    const g2 = await fitAtomsToTilts(gStart, gTilts, { volumeShape: big, neighbourPrior: true });
+    expect(Number.isNaN(g2.neighbourPriorA)).toBe(true);
+    expect(Array.from(g2.model.positionsA)).toEqual(Array.from(g1.model.positionsA));
+  }, 120000);
+
   it('names bad input', async () => {
     const tilts = simulateTiltSeriesSync(truth, shape, acq(), 1).tilts;
     await expect(fitAtomsToTilts({ positionsA: new Float64Array(0), species: [] }, tilts)).rejects.toThrow(
@@ -283,6 +322,7 @@ describe('fitAtomsToTilts', () => {
     );
     await expect(fitAtomsToTilts(truth, tilts, { iterations: 1.5 })).rejects.toThrow(/iterations/);
     await expect(fitAtomsToTilts(truth, tilts, { positionPriorA: 0 })).rejects.toThrow(/positionPriorA/);
+    await expect(fitAtomsToTilts(truth, tilts, { neighbourPrior: true, neighbourPriorMaxA: -0.1 })).rejects.toThrow(/neighbourPriorMaxA/);
     await expect(fitAtomsToTilts(truth, tilts, { maxProjectionShiftA: -1 })).rejects.toThrow(
       /maxProjectionShiftA/,
     );

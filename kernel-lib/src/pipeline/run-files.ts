@@ -46,8 +46,8 @@ export interface Summary {
   counts: { candidates: number; atoms: number; bySpecies: Record<string, number> };
   threshold: number;
   rFactor: number | null;
-  /** When the atoms were fitted (fitPositions, the default): mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped; how significant the misalignment is (`misalignmentZ2`) and whether the series was realigned from a first fit. */
-  positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number; unsupportedDropped: number; misalignmentZ2: number; realigned: boolean };
+  /** When the atoms were fitted (fitPositions, the default): mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped; how significant the misalignment is (`misalignmentZ2`) and whether the series was realigned from a first fit; the neighbour prior's width (Å per axis) when it acted, else null. */
+  positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number; unsupportedDropped: number; misalignmentZ2: number; realigned: boolean; neighbourPriorA: number | null };
   stageTimesS: Record<string, number>;
   totalTimeS: number;
   metrics?: EvaluationMetrics;
@@ -116,6 +116,7 @@ export async function runOnFiles(opts: RunFilesOptions, onProgress?: PipelineOpt
       unsupportedDropped: result.unsupportedDropped,
       misalignmentZ2: misalignmentZ2(fit),
       realigned: result.realignment !== null,
+      neighbourPriorA: Number.isFinite(fit.neighbourPriorA) ? fit.neighbourPriorA : null,
     };
   }
   if (truthRaw) {

@@ -77,6 +77,13 @@ export interface PipelineOptions {
    */
   realign?: RealignMode;
   /**
+   * The fit's neighbour prior (`fitAtomsToTilts`' `neighbourPrior`): in a centrosymmetric crystal each
+   * atom is also pulled toward the midpoints of its opposite nearest-neighbour pairs, so light atoms
+   * borrow precision from heavy neighbours; it stays off by itself on particles whose bright atoms do not
+   * sit at their neighbours' midpoints (amorphous). Default false (bench/results/neighbour-prior.md).
+   */
+  neighbourPrior?: boolean;
+  /**
    * After the fit: drop the atoms fainter in the fit than this fraction of the lightest of
    * `species`' expected brightness (`keepSupportedAtoms`: ghosts the projections do not support); 0
    * keeps every atom. Default 0.3 (chosen on the validation split, bench/results/support-cut.md) when
@@ -139,6 +146,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   if (t === 'refined' && refine === 'none') throw new PannError('OPTION', "trace.threshold 'refined' cuts a refined volume: set refine to 'glare' or 'unet', or use 'auto'", { field: 'trace.threshold' });
   const realign = opts.realign ?? DEFAULT_REALIGN;
   if (!['auto', 'always', 'never'].includes(realign)) throw new PannError('OPTION', `realign must be 'auto', 'always' or 'never', got '${String(realign)}'`, { field: 'realign' });
+  if (opts.neighbourPrior && !fitPositions) throw new PannError('OPTION', 'neighbourPrior is part of the fit to the tilt series: it needs fitPositions (the default), not fitPositions: false', { field: 'neighbourPrior' });
   if (realign === 'always' && !fitPositions) throw new PannError('OPTION', "realign 'always' corrects the misalignment the fit to the tilt series finds: it needs fitPositions (the default), not fitPositions: false", { field: 'realign' });
   const timer = new StageTimer();
   const onProgress = opts.onProgress;
@@ -243,7 +251,7 @@ async function reconstructToFit(
   const selected = selectAtoms(trace, { threshold });
   const positionFit =
     opts.fitPositions && selected.species.length > 0
-      ? await timer.time('fit', () => fitAtomsToTilts(selected, measured, { volumeShape: recon.volume.shape, onProgress }))
+      ? await timer.time('fit', () => fitAtomsToTilts(selected, measured, { volumeShape: recon.volume.shape, neighbourPrior: opts.neighbourPrior, onProgress }))
       : null;
   return { recon, refined, trace, threshold, selected, positionFit };
 }

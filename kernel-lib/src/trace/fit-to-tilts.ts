@@ -146,6 +146,7 @@ export async function fitAtomsToTilts(
     ['maxStepA', maxStepA],
     ['positionPriorA', priorA],
     ['maxProjectionShiftA', maxProjectionShiftA],
+    ['neighbourPriorMaxA', opts.neighbourPriorMaxA ?? DEFAULT_NEIGHBOUR_PRIOR_MAX_A],
   ] as const)
     if (!(v > 0 && Number.isFinite(v)))
       throw new PannError('OPTION', `${k} must be a positive length in Å, got ${v}`, { field: k });
