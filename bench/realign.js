@@ -140,12 +140,12 @@ const GOAL_DOSE_PAIRS = [
  * per-particle RMSEs), once as matched and once with each model's global shift removed: a rigid move of
  * the whole model is the one thing no tilt series can show (the fit's shift gauge), and both sides carry one.
  */
-function goals(rows) {
-  const at = (d, key) => rows.filter((r) => r.dose === d && r[key]).map((r) => r[key]);
+function goals(rows, key = 'auto', label = 'the default pipeline') {
+  const at = (d, k) => rows.filter((r) => r.dose === d && r[k]).map((r) => r[k]);
   const lines = [];
   const verdict = (rec, rmse, rawRec, rawRmse) => (rec >= rawRec && rmse <= rawRmse ? 'met' : 'NOT met');
   for (const [lo, hi] of GOAL_DOSE_PAIRS) {
-    const [a, b] = [at(lo, 'auto'), at(hi, 'raw')];
+    const [a, b] = [at(lo, key), at(hi, 'raw')];
     if (!a.length || !b.length) continue;
     const [rec, rawRec] = [mean(a.map((x) => x.recovery)), mean(b.map((x) => x.recovery))];
     for (const [what, k] of [
@@ -153,14 +153,14 @@ function goals(rows) {
       ['global shift removed', 'rmseShiftRemovedPm'],
     ]) {
       const [rmse, rawRmse] = [rms(a.map((x) => x[k])), rms(b.map((x) => x[k]))];
-      lines.push(`- the default pipeline at ${lo.toExponential(0)} vs raw (traced) at ${hi.toExponential(0)}, RMSE ${what}: ${pct(rec)} % / ${fmt(rmse)} pm vs ${pct(rawRec)} % / ${fmt(rawRmse)} pm → ${verdict(rec, rmse, rawRec, rawRmse)}`);
+      lines.push(`- ${label} at ${lo.toExponential(0)} vs raw (traced) at ${hi.toExponential(0)}, RMSE ${what}: ${pct(rec)} % / ${fmt(rmse)} pm vs ${pct(rawRec)} % / ${fmt(rawRmse)} pm → ${verdict(rec, rmse, rawRec, rawRmse)}`);
     }
   }
-  lines.push(...pairedGoal(rows));
-  const a = at(1e4, 'auto');
+  lines.push(...pairedGoal(rows, key, label));
+  const a = at(1e4, key);
   if (a.length) {
     const [rec, rmse, rmseFree] = [mean(a.map((x) => x.recovery)), rms(a.map((x) => x.rmsePm)), rms(a.map((x) => x.rmseShiftRemovedPm))];
-    lines.push(`- the default pipeline at 1e4: recovery ≥ 99 % and RMSE ≤ 20 pm: ${pct(rec)} % / ${fmt(rmse)} pm (${fmt(rmseFree)} pm global shift removed) → ${rec >= 0.99 && rmse <= 20 ? 'met' : 'NOT met'}`);
+    lines.push(`- ${label} at 1e4: recovery ≥ 99 % and RMSE ≤ 20 pm: ${pct(rec)} % / ${fmt(rmse)} pm (${fmt(rmseFree)} pm global shift removed) → ${rec >= 0.99 && rmse <= 20 ? 'met' : 'NOT met'}`);
   }
   return lines;
 }
@@ -171,17 +171,17 @@ function goals(rows) {
  * (same seed at both doses, same true positions) the RMSE of each over the true atoms both matched, pooled
  * as above (RMS over particles). No verdict: the issue's goal does not say over which atoms.
  */
-function pairedComparisons(rows) {
+function pairedComparisons(rows, key = 'auto') {
   const out = [];
   for (const [lo, hi] of GOAL_DOSE_PAIRS) {
     const pairs = rows
-      .filter((r) => r.dose === lo && r.auto?.errorPmByTruth)
+      .filter((r) => r.dose === lo && r[key]?.errorPmByTruth)
       .map((r) => [r, rows.find((q) => q.dose === hi && q.seed === r.seed && q.raw?.errorPmByTruth)])
       .filter(([, q]) => q);
     if (!pairs.length) continue;
     const per = pairs.map(([r, q]) => {
       if (r.truthKey !== q.truthKey) throw new Error(`seed ${r.seed}: the particles at ${lo} and ${hi} differ; cannot pair`);
-      const [ea, eb] = [r.auto.errorPmByTruth, q.raw.errorPmByTruth];
+      const [ea, eb] = [r[key].errorPmByTruth, q.raw.errorPmByTruth];
       const both = ea.map((_, t) => t).filter((t) => ea[t] !== null && eb[t] !== null);
       return { row: r, n: both.length, nTrue: ea.length, a: rms(both.map((t) => ea[t])), b: rms(both.map((t) => eb[t])) };
     });
@@ -191,18 +191,18 @@ function pairedComparisons(rows) {
 }
 
 /** The paired goal lines (see `pairedComparisons`). */
-function pairedGoal(rows) {
-  return pairedComparisons(rows).map(({ lo, hi, per }) => {
+function pairedGoal(rows, key = 'auto', label = 'the default pipeline') {
+  return pairedComparisons(rows, key).map(({ lo, hi, per }) => {
     const share = per.reduce((s, p) => s + p.n, 0) / per.reduce((s, p) => s + p.nTrue, 0);
     const [a, b] = [rms(per.map((p) => p.a)), rms(per.map((p) => p.b))];
     const lower = per.filter((p) => p.a < p.b).length;
-    return `- the default pipeline at ${lo.toExponential(0)} vs raw (traced) at ${hi.toExponential(0)}, RMSE on the true atoms both find (${pct(share)} % of all true atoms, ${per.length} particles; no verdict: the goal does not say over which atoms): ${fmt(a)} pm vs ${fmt(b)} pm, lower on ${lower} of ${per.length} particles`;
+    return `- ${label} at ${lo.toExponential(0)} vs raw (traced) at ${hi.toExponential(0)}, RMSE on the true atoms both find (${pct(share)} % of all true atoms, ${per.length} particles; no verdict: the goal does not say over which atoms): ${fmt(a)} pm vs ${fmt(b)} pm, lower on ${lower} of ${per.length} particles`;
   });
 }
 
 /** Per particle, the paired comparison behind the paired goal lines. */
-function pairedTable(rows) {
-  const cmp = pairedComparisons(rows);
+function pairedTable(rows, key = 'auto') {
+  const cmp = pairedComparisons(rows, key);
   if (!cmp.length) return [];
   return [
     '## Paired, per particle (RMSE pm over the true atoms both find)',
@@ -244,3 +244,6 @@ function report({ machine, split, args = ['--split', split], minZ2, rows: measur
   // compact JSON: the test split's rows carry each true atom's matched distance
   writeResults(`realign-${split}`, { machine, split, args, minZ2, rows: stored }, md, split === 'test' ? 0 : 2);
 }
+
+// the goal lines and their parts, for benches that compare other settings of the pipeline (neighbour-prior.js)
+Object.assign(exports, { score, errorPmByTruth, truthKey, rawCase, goals, pairedTable, GOAL_DOSE_PAIRS });
