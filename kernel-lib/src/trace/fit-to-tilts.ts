@@ -14,6 +14,11 @@
  * barely overlap), with Levenberg damping raised whenever a step does not lower the loss, and b
  * refitted in closed form after each step.
  *
+ * Optional neighbour prior (`neighbourPrior`, centrosymmetric-prior.ts): in a crystal each atom also has
+ * a Gaussian prior at the midpoints of its opposite nearest-neighbour pairs (weighted by the neighbours'
+ * position variances from their 4×4 blocks), refreshed every iteration of the second half, so loosely
+ * pinned light atoms follow their well pinned heavy neighbours' lattice.
+ *
  * Misalignment: each projection may sit shifted on the detector by (du_t, dv_t) (drift, stage
  * play); a shift of one projection moves every atom's image in it alike, so hundreds of atoms pin it
  * down. It is fitted with the atoms (a 2×2 Gauss–Newton block per projection), and without it a
