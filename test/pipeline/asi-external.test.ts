@@ -1,7 +1,8 @@
 /**
  * External check on data made outside this project: the published low-dose aSi case (60 projections of a
  * 208-atom amorphous Si particle, test/fixtures/asi-2nm-lowdose, MIT licence). At its highest dose the
- * classical pipeline must find every atom where the ground truth says, through the real file readers.
+ * classical pipeline must find every atom where the ground truth says, through the real file readers;
+ * and the fit's neighbour prior, meant for crystals, must not act on it.
  */
 import * as path from 'node:path';
 import { loadTiltSeries } from '../../kernel-lib/src/pipeline/run-files';
@@ -9,6 +10,8 @@ import { runPipeline } from '../../kernel-lib/src/pipeline/run';
 import { readAtomicModel } from '../../kernel-lib/src/io';
 import { truthInVolumeFrame } from '../../kernel-lib/src/pipeline/truth-frame';
 import { evaluate } from '../../kernel-lib/src/metrics';
+import { brightScatterA, oppositeNeighbourPairs } from '../../kernel-lib/src/trace/centrosymmetric-prior';
+import { DEFAULT_NEIGHBOUR_PRIOR_MAX_A } from '../../kernel-lib/src/trace/fit-to-tilts';
 
 const dir = path.resolve(__dirname, '../fixtures/asi-2nm-lowdose');
 
@@ -25,4 +28,16 @@ it('recovers all 208 aSi atoms at 1.6e5 e⁻/Å² from the published .mat files'
   // the same truth read in the wrong frame matches almost nothing: the frame mapping is what makes it work
   const wrong = evaluate(res.atoms, truthInVolumeFrame(readAtomicModel(path.join(dir, 'aSi_208atoms_GT.txt'), { speciesByType: { 1: 'Si' } }), res.reconstruction.shape, 0.195, 'centred'));
   expect(wrong.recoveryRate).toBeLessThan(0.5);
+});
+
+it('the fit’s neighbour prior would not act on the published amorphous particle: its atoms have no lattice of opposite pairs', () => {
+  const truth = readAtomicModel(path.join(dir, 'aSi_208atoms_GT.txt'), { speciesByType: { 1: 'Si' } });
+  const n = truth.species.length;
+  const pairs = oppositeNeighbourPairs(truth.positionsA);
+  const paired = Array.from({ length: n }, (_, a) => pairs.start[a + 1] - pairs.start[a]).filter((k) => k >= 2).length;
+  // tetrahedral bonding: almost no atom is the centre of two opposite neighbour pairs (a crystal's bulk has six)
+  expect(paired).toBeLessThan(10);
+  // …so the gate has nothing to read and the prior stays off, however precise the positions
+  const scatter = brightScatterA(truth.positionsA, new Float64Array(n).fill(1), pairs, new Float64Array(n).fill(1e-6), 2);
+  expect(scatter).toBeGreaterThan(DEFAULT_NEIGHBOUR_PRIOR_MAX_A);
 });
