@@ -16,7 +16,7 @@ export interface OppositePairs {
   pairs: Int32Array;
 }
 
-/** Options of `oppositeNeighbourPairs`; lengths as fractions of the median nearest-neighbour distance d. */
+/** Options of `oppositeNeighbourPairs`; lengths as fractions of the first-shell distance d (`firstShellDistanceA`). */
 export interface OppositePairsOptions {
   /** Neighbours are atoms within this × d. Default 1.2 (the first shell of fcc/bcc, not the second at √2 d). */
   shell?: number;
