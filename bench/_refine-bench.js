@@ -85,6 +85,24 @@ exports.traceAndFit = async (pair, volume) => {
   return { traced, fit };
 };
 
+/**
+ * The pipeline's fit of traced atoms to a pair's tilt series (`fitAtomsToTilts`, `fitOpts` on top of its
+ * defaults) and its support cut (`keepSupportedAtoms`, default fraction, judged against `species`).
+ * Returns the fit and the atoms the cut keeps.
+ */
+exports.fitAndCut = async (atoms, pair, species, fitOpts = {}) => {
+  const { fitAtomsToTilts, keepSupportedAtoms } = exports.req('trace');
+  const fit = await fitAtomsToTilts(atoms, pair.tilts, { volumeShape: pair.reconstruction.shape, ...fitOpts });
+  return { fit, kept: keepSupportedAtoms(fit.model, fit.amplitude, { species }).model };
+};
+
+/** Bands of total dose (e⁻/Å²) the validation-split fit benchmarks report by: [label, test]. */
+exports.VALIDATION_DOSE_BANDS = [
+  ['≥ 3e5', (d) => d >= 3e5],
+  ['3e4 – 3e5', (d) => d >= 3e4 && d < 3e5],
+  ['< 3e4', (d) => d < 3e4],
+];
+
 /** Mean of a list of numbers. */
 exports.mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 

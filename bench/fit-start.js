@@ -29,19 +29,16 @@ const {
   positionScore,
   traceAdaptive,
   heaviestSpeciesMask,
+  fitAndCut,
+  VALIDATION_DOSE_BANDS: BANDS,
 } = require('./_refine-bench');
 
 const refine = req('refine');
-const { fitAtomsToTilts, keepSupportedAtoms, DEFAULT_POSITION_PRIOR_A } = req('trace');
+const { DEFAULT_POSITION_PRIOR_A } = req('trace');
 const { matchAtoms } = req('metrics');
 const { createRng } = req('core/rng');
 
 const STARTS = ['traced', 'traced + missed', 'truth + offset', 'truth'];
-const BANDS = [
-  ['≥ 3e5', (d) => d >= 3e5],
-  ['3e4 – 3e5', (d) => d >= 3e4 && d < 3e5],
-  ['< 3e4', (d) => d < 3e4],
-];
 
 /** `model`'s atoms followed by `extra` true atoms, each at the truth + a Gaussian offset of `offsetA` per axis. */
 function withTrueAtoms(model, truth, extra, offsetA, rng) {
@@ -77,8 +74,7 @@ exports.main = async function main(args) {
     const bound = Array.from(limits.positionBoundPm);
     const byStart = {};
     for (const name of STARTS) {
-      const fit = await fitAtomsToTilts(starts[name], pair.tilts, { volumeShape: pair.reconstruction.shape });
-      const kept = keepSupportedAtoms(fit.model, fit.amplitude, { species }).model;
+      const { kept } = await fitAndCut(starts[name], pair, species);
       byStart[name] = { start: positionScore(starts[name], truth, heavy, bound), fit: positionScore(kept, truth, heavy, bound) };
     }
     const row = { seed: spec.seed, morphology: spec.morphology, species: species.join(''), noise: spec.simulate.acquisition.noiseModel, dose: spec.simulate.totalDoseEPerA2, atoms: truth.species.length, missed: truth.species.length - found.size, byStart };

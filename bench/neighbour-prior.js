@@ -10,12 +10,12 @@
  *     reconstruction traced at ten times the dose (measured in the same run, as realign.js does).
  * Writes bench/results/neighbour-prior-<split>.{json,md}.
  */
-const { req, pct, fmt, loadNets, machineInfo, writeResults, mean, rms, numberArg, methodVolume, pairWithDoseLimits, positionScore, traceAdaptive, heaviestSpeciesMask } = require('./_refine-bench');
+const { req, pct, fmt, loadNets, machineInfo, writeResults, mean, rms, numberArg, methodVolume, pairWithDoseLimits, positionScore, traceAdaptive, heaviestSpeciesMask, fitAndCut, VALIDATION_DOSE_BANDS: BANDS } = require('./_refine-bench');
 const { score, errorPmByTruth, truthKey, rawCase, goals, pairedTable } = require('./realign');
 
 const refine = req('refine');
 const sim = req('sim');
-const { fitAtomsToTilts, keepSupportedAtoms, DEFAULT_NEIGHBOUR_PRIOR_MAX_A } = req('trace');
+const { DEFAULT_NEIGHBOUR_PRIOR_MAX_A } = req('trace');
 const { runPipeline } = req('pipeline/run');
 const { sortByZ } = req('core/elements');
 
@@ -24,11 +24,6 @@ const SETTINGS = [
   ['prior', true],
 ];
 const LABEL = { default: 'the default pipeline', prior: 'the default pipeline + neighbourPrior' };
-const BANDS = [
-  ['≥ 3e5', (d) => d >= 3e5],
-  ['3e4 – 3e5', (d) => d >= 3e4 && d < 3e5],
-  ['< 3e4', (d) => d < 3e4],
-];
 const width = (a) => (Number.isFinite(a) ? `${fmt(100 * a)} pm` : 'off');
 
 exports.main = async function main(args) {
@@ -51,8 +46,7 @@ async function validation(args) {
     const row = { seed: spec.seed, morphology: spec.morphology, species: species.join(''), noise: spec.simulate.acquisition.noiseModel, dose: spec.simulate.totalDoseEPerA2, atoms: truth.species.length };
     for (const [name, on] of SETTINGS) {
       const t0 = performance.now();
-      const fit = await fitAtomsToTilts(traced, pair.tilts, { volumeShape: pair.reconstruction.shape, neighbourPrior: on });
-      const kept = keepSupportedAtoms(fit.model, fit.amplitude, { species }).model;
+      const { fit, kept } = await fitAndCut(traced, pair, species, { neighbourPrior: on });
       row[name] = { ...positionScore(kept, truth, heavy, Array.from(limits.positionBoundPm)), fitS: (performance.now() - t0) / 1000, widthA: fit.neighbourPriorA };
     }
     rows.push(row);
