@@ -117,20 +117,21 @@ describe('pann CLI', () => {
     expect(fs.existsSync(path.join(dir, 'run-cut-alone'))).toBe(false);
   }, 300_000); // four runs of the pipeline, one with a second pass
 
-  it('--neighbour-prior reaches the fit and summary.json says whether it acted; without the fit it is refused by name', () => {
+  it('the neighbour prior is on by default, --no-neighbour-prior turns it off, summary.json says whether it acted; asked for without the fit it is refused by name', () => {
     const sim = pann('simulate', '--preset', 'pt-highdose', '--total-dose', '1e5', '--seed', '2', '--out', path.join(dir, 'sim-np'));
     expect(sim.status).toBe(0);
     const px = String(JSON.parse(sim.stdout).pixelSizeA);
     const args = ['run', '--tilts', path.join(dir, 'sim-np/tilts.npy'), '--angles', path.join(dir, 'sim-np/angles.npy'), '--pixel-size', px, '--species', 'Pt', '--realign', 'never'];
-    const on = pann(...args, '--out', path.join(dir, 'run-np'), '--neighbour-prior');
+    const on = pann(...args, '--out', path.join(dir, 'run-np'));
     expect(on.status).toBe(0);
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'run-np/summary.json'), 'utf8'));
     expect(() => validateDocument('summary', summary)).not.toThrow();
-    expect(summary.options.neighbourPrior).toBe(true);
     // a Pt cuboctahedron is fcc: the bright atoms sit within a few pm of their neighbours' midpoints
     expect(summary.positionFit.neighbourPriorA).toBeGreaterThan(0);
     expect(summary.positionFit.neighbourPriorA).toBeLessThanOrEqual(0.15);
-    const off = pann(...args, '--out', path.join(dir, 'run-np-off'));
+    const off = pann(...args, '--out', path.join(dir, 'run-np-off'), '--no-neighbour-prior');
+    expect(off.status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'run-np-off/summary.json'), 'utf8')).options.neighbourPrior).toBe(false);
     expect(JSON.parse(off.stdout).positionFit.neighbourPriorA).toBeNull();
     const alone = pann(...args, '--out', path.join(dir, 'run-np-alone'), '--neighbour-prior', '--no-fit-positions');
     expect(alone.status).toBe(2);

@@ -80,7 +80,8 @@ export interface PipelineOptions {
    * The fit's neighbour prior (`fitAtomsToTilts`' `neighbourPrior`): in a centrosymmetric crystal each
    * atom is also pulled toward the midpoints of its opposite nearest-neighbour pairs, so light atoms
    * borrow precision from heavy neighbours; it stays off by itself on particles whose bright atoms do not
-   * sit at their neighbours' midpoints (amorphous). Default false (bench/results/neighbour-prior.md).
+   * sit at their neighbours' midpoints (amorphous). Default true (chosen on the validation split,
+   * bench/results/neighbour-prior-validation.md); false for the fit without it.
    */
   neighbourPrior?: boolean;
   /**

@@ -14,7 +14,7 @@
  * barely overlap), with Levenberg damping raised whenever a step does not lower the loss, and b
  * refitted in closed form after each step.
  *
- * Optional neighbour prior (`neighbourPrior`, centrosymmetric-prior.ts): in a crystal each atom also has
+ * Neighbour prior (`neighbourPrior`, on by default; centrosymmetric-prior.ts): in a crystal each atom also has
  * a Gaussian prior at the midpoints of its opposite nearest-neighbour pairs (weighted by the neighbours'
  * position variances from their 4×4 blocks), refreshed every iteration of the second half, so loosely
  * pinned light atoms follow their well pinned heavy neighbours' lattice.
@@ -50,6 +50,9 @@ export const DEFAULT_POSITION_PRIOR_A = 0.3;
 /** Default largest scatter (Å per axis) of the bright atoms about their neighbours' midpoints at which `neighbourPrior` acts. */
 export const DEFAULT_NEIGHBOUR_PRIOR_MAX_A = 0.15;
 
+/** Fewest opposite pairs an atom needs to get the neighbour prior (and to count in its gate): one pair is a chance alignment as often as a lattice. */
+const MIN_NEIGHBOUR_PAIRS = 2;
+
 /** Options of `fitAtomsToTilts`. Lengths in Å. */
 export interface FitToTiltsOptions {
   /** Volume frame [nz, ny, nx] of the model positions. Default `defaultVolumeShape(tilts.shape)`. */
@@ -73,7 +76,8 @@ export interface FitToTiltsOptions {
    * pairs (centrosymmetric-prior.ts) — a crystal's light atoms then borrow precision from their heavy
    * neighbours. Acts only when, half-way, the brighter atoms scatter about their neighbours' midpoints by
    * at most `neighbourPriorMaxA` per axis (a crystal; not an amorphous particle); its width is that scatter,
-   * and the pixel weights are then re-estimated from the settled model's residuals. Default false.
+   * and the pixel weights are then re-estimated from the settled model's residuals. Default true
+   * (bench/results/neighbour-prior-validation.md); false fits the data and the traced-position prior only.
    */
   neighbourPrior?: boolean;
   /** Largest bright-atom scatter (Å per axis) at which `neighbourPrior` acts. Default `DEFAULT_NEIGHBOUR_PRIOR_MAX_A` (0.15 Å). */
@@ -116,7 +120,7 @@ export interface FitToTiltsResult {
   projectionShiftErrorA: number[];
   /**
    * The neighbour prior's width (Å per axis: the bright atoms' scatter about their neighbours' midpoints,
-   * read half-way) when `neighbourPrior` acted; NaN when it was not asked for or the particle did not qualify.
+   * read half-way) when `neighbourPrior` acted; NaN when it was turned off or the particle did not qualify.
    */
   neighbourPriorA: number;
 }
@@ -176,7 +180,7 @@ export async function fitAtomsToTilts(
   const calc = new Float32Array(m.length);
   geometry.render(pos, amp, b, calc);
   const weight = pixelWeights(m, calc, b);
-  const neighbours = opts.neighbourPrior ? oppositeNeighbourPairs(r0) : undefined;
+  const neighbours = (opts.neighbourPrior ?? true) ? oppositeNeighbourPairs(r0) : undefined;
   const neighbourMaxA = opts.neighbourPriorMaxA ?? DEFAULT_NEIGHBOUR_PRIOR_MAX_A;
   let neighbourA = NaN;
   // ρ (each atom's neighbour prediction) and its variance (Infinity: no prior), refreshed every iteration
@@ -234,7 +238,7 @@ export async function fitAtomsToTilts(
       if (neighbours) {
         geometry.normalEquations(pos, amp, m, calc, weight, grad, hess);
         positionVariances(hess);
-        const scatter = brightScatterA(pos, amp, neighbours, posVar, 2);
+        const scatter = brightScatterA(pos, amp, neighbours, posVar, MIN_NEIGHBOUR_PAIRS);
         if (scatter <= neighbourMaxA) {
           neighbourA = scatter;
           weight.set(pixelWeights(m, calc, b));
@@ -263,8 +267,7 @@ export async function fitAtomsToTilts(
     if (Number.isFinite(neighbourA) && neighbours) {
       positionVariances(hess);
       neighbourPrediction(pos, neighbours, posVar, neighbourA, rho, rhoVar);
-      // atoms with one pair only: a chance alignment as often as a lattice
-      for (let a = 0; a < n; a++) if (neighbours.start[a + 1] - neighbours.start[a] < 2) rhoVar[a] = Infinity;
+      for (let a = 0; a < n; a++) if (neighbours.start[a + 1] - neighbours.start[a] < MIN_NEIGHBOUR_PAIRS) rhoVar[a] = Infinity;
       loss = lossOf(pos, amp, b); // the prior's centres moved with the atoms
     }
     for (let a = 0; a < n; a++)
