@@ -30,6 +30,10 @@ const TIE = 0.002;
 const HIGH_DOSE = 3e4;
 
 exports.main = async function main(args) {
+  if (args.includes('--report-only')) {
+    const saved = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, 'results', 'support-cut.json'), 'utf8'));
+    return report({ glareSteps: 5000, args: [], ...saved });
+  }
   const n = numberArg(args, '--cases', 24);
   const nets = await loadNets(refine, ['glare']);
   const rows = [];
@@ -61,7 +65,11 @@ exports.main = async function main(args) {
         byFraction.map((b) => `${b.minFraction}: ${pct(b.recovery)}/${pct(b.falsePositive)}`).join('  '),
     );
   }
-  const machine = machineInfo();
+  report({ machine: machineInfo(), args, glareSteps: nets.glare.info.trainedSteps, rows });
+};
+
+/** Writes bench/results/support-cut.{json,md} from the measured rows (also alone: `--report-only`). */
+function report({ machine, args, glareSteps, rows }) {
   const groups = [
     ['all', () => true],
     [`dose ≥ ${HIGH_DOSE.toExponential(0)}`, (r) => r.dose >= HIGH_DOSE],
@@ -84,13 +92,13 @@ exports.main = async function main(args) {
   const md = [
     '# The support cut after fitting to the tilt series (validation split)',
     '',
-    `GLARE (${nets.glare.info.trainedSteps} steps, given the tilt angles) → adaptive cut → \`fitAtomsToTilts\` → \`keepSupportedAtoms\` at each fraction of the lightest species' expected brightness ((Z_light/Z_heavy)^1.7 × the 90th-percentile fitted brightness); 0 = keep every fitted atom. ${rows.length} validation particles (seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data); matched within 1 Å; means over particles. Made by \`npm run bench -- support-cut${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    `GLARE (${glareSteps} steps, given the tilt angles) → adaptive cut → \`fitAtomsToTilts\` → \`keepSupportedAtoms\` at each fraction of the lightest species' expected brightness ((Z_light/Z_heavy)^1.7 × the 90th-percentile fitted brightness); 0 = keep every fitted atom. ${rows.length} validation particles (seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data); matched within 1 Å; means over particles. Made by \`npm run bench -- support-cut${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
     '',
     '| particles | n | min fraction | recovery % | false pos. % | recovery − FP |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...table,
     '',
-    `Recovery − false positives over all particles: best ${pct(merit(best))} points at min fraction ${FRACTIONS[best]}, against ${pct(merit(0))} without the cut. Chosen: the smallest fraction within ${100 * TIE} points of the best, ${FRACTIONS[chosen]} (${pct(merit(chosen))} points) — a real atom lost is worse than a ghost kept, which one can inspect. \`keepSupportedAtoms\`' default is ${DEFAULT_SUPPORT_FRACTION}${FRACTIONS[chosen] === DEFAULT_SUPPORT_FRACTION ? '' : ` (${pct(merit(FRACTIONS.indexOf(DEFAULT_SUPPORT_FRACTION)))} points: ${fmt(100 * (merit(best) - merit(FRACTIONS.indexOf(DEFAULT_SUPPORT_FRACTION))), 2)} below the best, outside the tie; the rule now picks ${FRACTIONS[chosen]}, not adopted yet)`}.`,
+    `Recovery − false positives over all particles: best ${pct(merit(best))} points at min fraction ${FRACTIONS[best]}, against ${pct(merit(0))} without the cut. Chosen: the smallest fraction within ${100 * TIE} points of the best, ${FRACTIONS[chosen]} (${pct(merit(chosen))} points) — a real atom lost is worse than a ghost kept, which one can inspect. \`keepSupportedAtoms\`' default is ${DEFAULT_SUPPORT_FRACTION}${defaultNote(merit, best, chosen)}.`,
     '',
     '## Per particle (recovery % / false pos. %)',
     '',
@@ -102,5 +110,14 @@ exports.main = async function main(args) {
     ),
     '',
   ].join('\n');
-  writeResults('support-cut', { machine, fractions: FRACTIONS, rows }, md);
-};
+  writeResults('support-cut', { machine, args, glareSteps, fractions: FRACTIONS, rows }, md);
+}
+
+/** How the shipped default stands against the rule's pick (empty when it is the pick). */
+function defaultNote(merit, best, chosen) {
+  if (FRACTIONS[chosen] === DEFAULT_SUPPORT_FRACTION) return '';
+  const d = FRACTIONS.indexOf(DEFAULT_SUPPORT_FRACTION);
+  const below = fmt(100 * (merit(best) - merit(d)), 2);
+  const where = merit(d) >= merit(best) - TIE ? `within the tie, but the rule takes the smallest fraction there` : 'outside the tie';
+  return ` (${pct(merit(d))} points: ${below} below the best, ${where}; the rule now picks ${FRACTIONS[chosen]}, not adopted yet)`;
+}
