@@ -32,7 +32,7 @@ const HIGH_DOSE = 3e4;
 exports.main = async function main(args) {
   if (args.includes('--report-only')) {
     const saved = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, 'results', 'support-cut.json'), 'utf8'));
-    return report({ glareSteps: 5000, args: [], ...saved });
+    return report({ args: [], ...saved });
   }
   const n = numberArg(args, '--cases', 24);
   const nets = await loadNets(refine, ['glare']);

@@ -89,7 +89,7 @@ export function buildProgram(): Command {
     .option('--fit-positions', "fit the traced atoms' positions and each projection's misalignment to the tilt series before classifying (the default)")
     .option('--no-fit-positions', 'keep the traced positions (no fit to the tilt series; faster)')
     .addOption(new Option('--realign <when>', "after the fit: shift each projection back by the misalignment the fit found, then reconstruct, refine, trace and fit again (about twice the time): 'auto' when the shifts are significant (default), 'always', 'never'").choices(['auto', 'always', 'never']))
-    .option('--neighbour-prior', "fit: also pull each atom toward the midpoints of its opposite nearest neighbours (crystals: light atoms borrow precision from heavy neighbours; off by itself on amorphous particles) (the default)")
+    .option('--neighbour-prior', "fit: also pull each atom toward the midpoints of its opposite nearest neighbours (crystals: light atoms borrow precision from heavy neighbours; off by itself on amorphous particles; the default)")
     .option('--no-neighbour-prior', 'fit: without the neighbour prior (the data and the traced positions only)')
     .option('--min-support <fraction>', "after the fit: drop atoms fainter in the fit than this fraction of the lightest species' expected brightness (default 0.3 with --species, else 0; 0 keeps all)", num)
     .option('--min-separation <A>', 'minimum distance between atoms, Å', num)

@@ -50,6 +50,9 @@ export const DEFAULT_POSITION_PRIOR_A = 0.3;
 /** Default largest scatter (Å per axis) of the bright atoms about their neighbours' midpoints at which `neighbourPrior` acts. */
 export const DEFAULT_NEIGHBOUR_PRIOR_MAX_A = 0.15;
 
+/** Default of `neighbourPrior` (chosen on the validation split, bench/results/neighbour-prior-validation.md). */
+export const DEFAULT_NEIGHBOUR_PRIOR = true;
+
 /** Fewest opposite pairs an atom needs to get the neighbour prior (and to count in its gate): one pair is a chance alignment as often as a lattice. */
 const MIN_NEIGHBOUR_PAIRS = 2;
 
@@ -180,7 +183,7 @@ export async function fitAtomsToTilts(
   const calc = new Float32Array(m.length);
   geometry.render(pos, amp, b, calc);
   const weight = pixelWeights(m, calc, b);
-  const neighbours = (opts.neighbourPrior ?? true) ? oppositeNeighbourPairs(r0) : undefined;
+  const neighbours = (opts.neighbourPrior ?? DEFAULT_NEIGHBOUR_PRIOR) ? oppositeNeighbourPairs(r0) : undefined;
   const neighbourMaxA = opts.neighbourPriorMaxA ?? DEFAULT_NEIGHBOUR_PRIOR_MAX_A;
   let neighbourA = NaN;
   // ρ (each atom's neighbour prediction) and its variance (Infinity: no prior), refreshed every iteration
