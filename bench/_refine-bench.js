@@ -32,6 +32,9 @@ exports.machineInfo = () => ({
 });
 
 /** Writes bench/results/<name>.json (`json`, indented by `indent`) and <name>.md (`md`), and prints the markdown. */
+/** The JSON a benchmark saved with `writeResults` (for `--report-only`: the tables again, no new runs). */
+exports.readResults = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, 'results', `${name}.json`), 'utf8'));
+
 exports.writeResults = (name, json, md, indent = 2) => {
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });

@@ -11,9 +11,7 @@
  *     reconstruction traced at ten times the dose (measured in the same run, as realign.js does).
  * Writes bench/results/neighbour-prior-<split>.{json,md}; `--report-only` re-renders the markdown from the JSON.
  */
-const fs = require('node:fs');
-const path = require('node:path');
-const { req, pct, fmt, loadNets, machineInfo, writeResults, mean, rms, numberArg, methodVolume, pairWithDoseLimits, positionScore, traceAdaptive, heaviestSpeciesMask, fitAndCut, VALIDATION_DOSE_BANDS: BANDS } = require('./_refine-bench');
+const { req, readResults, pct, fmt, loadNets, machineInfo, writeResults, mean, rms, numberArg, methodVolume, pairWithDoseLimits, positionScore, traceAdaptive, heaviestSpeciesMask, fitAndCut, VALIDATION_DOSE_BANDS: BANDS } = require('./_refine-bench');
 const { score, errorPmByTruth, truthKey, rawCase, goals, pairedTable } = require('./realign');
 
 const refine = req('refine');
@@ -35,7 +33,7 @@ exports.main = async function main(args) {
   const split = i >= 0 ? args[i + 1] : 'validation';
   if (split !== 'validation' && split !== 'test') throw new Error(`--split must be 'validation' or 'test', got '${split}'`);
   if (args.includes('--report-only')) {
-    const saved = JSON.parse(fs.readFileSync(path.join(__dirname, 'results', `neighbour-prior-${split}.json`), 'utf8'));
+    const saved = readResults(`neighbour-prior-${split}`);
     return split === 'validation' ? reportValidation(saved) : reportTest(saved);
   }
   if (split === 'validation') await validation(args);

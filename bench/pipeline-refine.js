@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { simulatedCase, asiCase } = require('./classical');
-const { pct, fmt } = require('./_refine-bench');
+const { pct, fmt, readResults } = require('./_refine-bench');
 
 const RESULTS = path.join(__dirname, 'results');
 const SETTINGS = [
@@ -82,7 +82,7 @@ function summary(rows, cases) {
 
 exports.main = async function main(args) {
   if (args.includes('--report-only')) {
-    report(JSON.parse(fs.readFileSync(path.join(RESULTS, 'pipeline-refine.json'), 'utf8')));
+    report(readResults('pipeline-refine'));
     return;
   }
   const quick = args.includes('--quick');

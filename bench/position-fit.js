@@ -17,6 +17,7 @@ const {
   loadNets,
   machineInfo,
   writeResults,
+  readResults,
   mean,
   pairWithDoseLimits,
   methodVolume,
@@ -140,7 +141,7 @@ function listArg(args, name) {
 exports.main = async function main(args) {
   if (args.includes('--report-only')) {
     // the tables again from the saved rows (no new runs)
-    const saved = JSON.parse(fs.readFileSync(path.join(__dirname, 'results', 'position-fit.json'), 'utf8'));
+    const saved = readResults('position-fit');
     const steps = Object.fromEntries(
       ['glare', 'unet'].map((n) => [
         n,

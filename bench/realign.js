@@ -10,9 +10,7 @@
  * (test split) on the true atoms the default pipeline and the raw baseline both find (the paired goal line).
  * Writes bench/results/realign-<split>.{json,md}; `--report-only` re-renders the markdown from the JSON.
  */
-const fs = require('node:fs');
-const path = require('node:path');
-const { req, pct, fmt, machineInfo, writeResults, mean, rms, numberArg, traceAdaptive } = require('./_refine-bench');
+const { req, pct, fmt, machineInfo, writeResults, readResults, mean, rms, numberArg, traceAdaptive } = require('./_refine-bench');
 
 const refine = req('refine');
 const sim = req('sim');
@@ -102,7 +100,7 @@ exports.main = async function main(args) {
   const split = i >= 0 ? args[i + 1] : 'validation';
   if (split !== 'validation' && split !== 'test') throw new Error(`--split must be 'validation' or 'test', got '${split}'`);
   if (args.includes('--report-only')) {
-    report(JSON.parse(fs.readFileSync(path.join(__dirname, 'results', `realign-${split}.json`), 'utf8')));
+    report(readResults(`realign-${split}`));
     return;
   }
   const specs = split === 'validation' ? refine.validationSpecs(numberArg(args, '--cases', 32)) : refine.testSpecs();

@@ -13,6 +13,7 @@ const {
   loadNets,
   machineInfo,
   writeResults,
+  readResults,
   mean,
   numberArg,
   methodVolume,
@@ -31,7 +32,7 @@ const HIGH_DOSE = 3e4;
 
 exports.main = async function main(args) {
   if (args.includes('--report-only')) {
-    const saved = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, 'results', 'support-cut.json'), 'utf8'));
+    const saved = readResults('support-cut');
     return report({ args: [], ...saved });
   }
   const n = numberArg(args, '--cases', 24);
