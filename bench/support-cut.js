@@ -3,8 +3,9 @@
  * on the VALIDATION split (the test split is only reported, by `bench -- position-fit`). Each
  * validation particle (seeds 1000000+, drawn like the training data: every morphology, composition,
  * dose 1e3…1e6, noise model) is refined with GLARE, traced with the adaptive cut, fitted to its tilt
- * series (`fitAtomsToTilts`), and cut at each fraction of the lightest species' expected brightness.
- * Writes bench/results/support-cut.{json,md}.
+ * series (`fitAtomsToTilts`), and cut at each fraction of the lightest species' expected brightness;
+ * then, at the default fraction, also at each least detection SNR the fit measured (`detectionSnr`: a
+ * candidate cut, not in the pipeline). Writes bench/results/support-cut.{json,md}.
  */
 const {
   req,
@@ -21,10 +22,13 @@ const {
 } = require('./_refine-bench');
 
 const refine = req('refine');
-const { keepSupportedAtoms, DEFAULT_SUPPORT_FRACTION } = req('trace');
+const { keepSupportedAtoms, DEFAULT_SUPPORT_FRACTION, DETECTION_SNR } = req('trace');
+const { atomsAt } = req('core/types');
 const { matchAtoms } = req('metrics');
 
 const FRACTIONS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+/** Least detection SNRs tried after the default fraction's cut (0 = none; 5 = Rose's criterion). */
+const MIN_SNRS = [0, 1, 2, 3, 4, 5];
 /** Recovery − FP differences below this (0.2 points) are ties. */
 const TIE = 0.002;
 /** Doses at or above this are "high" in the table (the shipped nets recover ~99 % there). */
@@ -42,15 +46,20 @@ exports.main = async function main(args) {
     const pair = await refine.makePair(spec);
     const { fit } = await traceAndFit(pair, await methodVolume(pair, 'glare', nets));
     const species = [...new Set(pair.truth.species)];
-    const byFraction = FRACTIONS.map((minFraction) => {
-      const kept = keepSupportedAtoms(fit.model, fit.amplitude, { species, minFraction }).model;
+    const scoreOf = (kept) => {
       const m = matchAtoms(kept, pair.truth, { rMatchA: 1.0 });
       const k = kept.species.length;
-      return {
-        minFraction,
-        recovery: m.truthIndex.length / pair.truth.species.length,
-        falsePositive: k ? (k - m.truthIndex.length) / k : 0,
-      };
+      return { recovery: m.truthIndex.length / pair.truth.species.length, falsePositive: k ? (k - m.truthIndex.length) / k : 0 };
+    };
+    const byFraction = FRACTIONS.map((minFraction) => ({
+      minFraction,
+      ...scoreOf(keepSupportedAtoms(fit.model, fit.amplitude, { species, minFraction }).model),
+    }));
+    // the fitted model carries the SNR as a score, so the support cut's subset keeps it per atom
+    const supported = keepSupportedAtoms(fit.model, fit.amplitude, { species }).model;
+    const bySnr = MIN_SNRS.map((minSnr) => {
+      const keep = Array.from(supported.scores[DETECTION_SNR], (x, i) => (x >= minSnr ? i : -1)).filter((i) => i >= 0);
+      return { minSnr, ...scoreOf(atomsAt(supported, keep)) };
     });
     const row = {
       seed: spec.seed,
@@ -59,6 +68,7 @@ exports.main = async function main(args) {
       dose: spec.simulate.totalDoseEPerA2,
       atoms: pair.truth.species.length,
       byFraction,
+      bySnr,
     };
     rows.push(row);
     console.error(
@@ -76,20 +86,27 @@ function report({ machine, args, glareSteps, rows }) {
     [`dose ≥ ${HIGH_DOSE.toExponential(0)}`, (r) => r.dose >= HIGH_DOSE],
     [`dose < ${HIGH_DOSE.toExponential(0)}`, (r) => r.dose < HIGH_DOSE],
   ];
-  const table = [];
-  for (const [name, keep] of groups) {
-    const rs = rows.filter(keep);
-    if (!rs.length) continue;
-    for (const [i, f] of FRACTIONS.entries()) {
-      const rec = mean(rs.map((r) => r.byFraction[i].recovery));
-      const fp = mean(rs.map((r) => r.byFraction[i].falsePositive));
-      table.push(`| ${name} | ${rs.length} | ${f} | ${pct(rec)} | ${pct(fp)} | ${pct(rec - fp)} |`);
-    }
-  }
-  const merit = (i) => mean(rows.map((r) => r.byFraction[i].recovery - r.byFraction[i].falsePositive));
-  const best = FRACTIONS.reduce((b, _, i) => (merit(i) > merit(b) ? i : b), 0);
-  // the smallest cut within TIE of the best: a real atom lost is worse than a ghost kept (one can inspect it)
-  const chosen = FRACTIONS.findIndex((_, i) => merit(i) >= merit(best) - TIE);
+  /** Table rows of one sweep (`key`: 'byFraction' or 'bySnr', levels its cut values) by particle group. */
+  const sweepTable = (key, levels) =>
+    groups.flatMap(([name, keep]) => {
+      const rs = rows.filter(keep);
+      return rs.length
+        ? levels.map((f, i) => {
+            const rec = mean(rs.map((r) => r[key][i].recovery));
+            const fp = mean(rs.map((r) => r[key][i].falsePositive));
+            return `| ${name} | ${rs.length} | ${f} | ${pct(rec)} | ${pct(fp)} | ${pct(rec - fp)} |`;
+          })
+        : [];
+    });
+  /** The best level of a sweep and the rule's pick: the smallest cut within TIE of the best (a real atom lost is worse than a ghost kept, which one can inspect). */
+  const pick = (key, levels) => {
+    const merit = (i) => mean(rows.map((r) => r[key][i].recovery - r[key][i].falsePositive));
+    const best = levels.reduce((b, _, i) => (merit(i) > merit(b) ? i : b), 0);
+    return { merit, best, chosen: levels.findIndex((_, i) => merit(i) >= merit(best) - TIE) };
+  };
+  const table = sweepTable('byFraction', FRACTIONS);
+  const { merit, best, chosen } = pick('byFraction', FRACTIONS);
+  const snr = rows.every((r) => r.bySnr) ? pick('bySnr', MIN_SNRS) : null;
   const md = [
     '# The support cut after fitting to the tilt series (validation split)',
     '',
@@ -101,6 +118,20 @@ function report({ machine, args, glareSteps, rows }) {
     '',
     `Recovery − false positives over all particles: best ${pct(merit(best))} points at min fraction ${FRACTIONS[best]}, against ${pct(merit(0))} without the cut. Chosen: the smallest fraction within ${100 * TIE} points of the best, ${FRACTIONS[chosen]} (${pct(merit(chosen))} points) — a real atom lost is worse than a ghost kept, which one can inspect. \`keepSupportedAtoms\`' default is ${DEFAULT_SUPPORT_FRACTION}${defaultNote(merit, best, chosen)}.`,
     '',
+    ...(snr
+      ? [
+          '## A further cut on the detection SNR the fit measured',
+          '',
+          `After the support cut at the default fraction (${DEFAULT_SUPPORT_FRACTION}), the atoms whose \`detectionSnr\` (fitted brightness over its standard error, position and neighbours held: the matched-filter SNR \`doseLimits\` predicts) is below each least SNR are dropped too; 0 = no further cut (the row equals the default fraction's above). A candidate, not in the pipeline.`,
+          '',
+          '| particles | n | least SNR | recovery % | false pos. % | recovery − FP |',
+          '| --- | ---: | ---: | ---: | ---: | ---: |',
+          ...sweepTable('bySnr', MIN_SNRS),
+          '',
+          `Recovery − false positives over all particles: best ${pct(snr.merit(snr.best))} points at least SNR ${MIN_SNRS[snr.best]}, against ${pct(snr.merit(0))} without this cut; the same rule picks ${MIN_SNRS[snr.chosen]} (${pct(snr.merit(snr.chosen))} points).`,
+          '',
+        ]
+      : []),
     '## Per particle (recovery % / false pos. %)',
     '',
     `| morphology | species | dose | atoms | ${FRACTIONS.join(' | ')} |`,
@@ -111,7 +142,7 @@ function report({ machine, args, glareSteps, rows }) {
     ),
     '',
   ].join('\n');
-  writeResults('support-cut', { machine, args, glareSteps, fractions: FRACTIONS, rows }, md);
+  writeResults('support-cut', { machine, args, glareSteps, fractions: FRACTIONS, minSnrs: MIN_SNRS, rows }, md);
 }
 
 /** How the shipped default stands against the rule's pick (empty when it is the pick). */

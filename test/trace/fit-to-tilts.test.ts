@@ -157,6 +157,23 @@ describe('fitAtomsToTilts', () => {
     expect(ratio).toBeLessThan(1.3);
   });
 
+  it('measures each atom’s detection SNR as doseLimits predicts it, and ghosts in empty space read near zero', async () => {
+    const a = acq({ noiseModel: 'poisson', totalDoseEPerA2: 3e3 });
+    const predicted = doseLimits(truth, shape, a).snr;
+    const rng = createRng(50);
+    const ghosts = Array.from({ length: 6 }, (_, g) => [3 + 3 * rng.uniform(), 3 + 14 * rng.uniform(), 3 + 3 * rng.uniform() + (g % 2) * 12]).flat();
+    const start = { positionsA: Float64Array.from([...truth.positionsA, ...ghosts]), species: [...truth.species, ...Array(6).fill('X')] };
+    const fit = await fitAtomsToTilts(start, simulateTiltSeriesSync(truth, shape, a, 0).tilts, { volumeShape: shape });
+    const n = truth.species.length;
+    const ratios = Array.from({ length: n }, (_, i) => fit.detectionSnr[i] / predicted[i]).sort((p, q) => p - q);
+    // measured 1.08 (median of 13 Pt atoms; predicted median SNR 8.8); ghosts 0.0–0.9
+    expect(ratios[Math.floor(n / 2)]).toBeGreaterThan(0.8);
+    expect(ratios[Math.floor(n / 2)]).toBeLessThan(1.25);
+    for (let g = n; g < n + 6; g++) expect(fit.detectionSnr[g]).toBeLessThan(2);
+    // …and the fitted model carries it per atom (atoms.csv's detectionSnr column; the atom viewer's scoreName)
+    expect(fit.model.scores!.detectionSnr).toBe(fit.detectionSnr);
+  });
+
   it('keeps every atom within maxShiftA of where it was traced, and is deterministic', async () => {
     const tilts = simulateTiltSeriesSync(
       truth,

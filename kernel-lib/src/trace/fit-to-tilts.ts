@@ -97,9 +97,12 @@ export interface FitToTiltsOptions {
 /** Name of the per-atom score the fit leaves on its model: the fitted `amplitude` (k-means' 'fitted' feature reads it). */
 export const FITTED_BRIGHTNESS = 'fittedBrightness';
 
+/** Name of the per-atom score the fit leaves on its model for each atom's measured `detectionSnr` (threshold it in the atom viewer: `scoreName`). */
+export const DETECTION_SNR = 'detectionSnr';
+
 /** What `fitAtomsToTilts` returns. */
 export interface FitToTiltsResult {
-  /** The atoms at their fitted positions (species and order unchanged), with `scores.fittedBrightness` = `amplitude`. */
+  /** The atoms at their fitted positions (species and order unchanged), with `scores.fittedBrightness` = `amplitude` and `scores.detectionSnr` = `detectionSnr`. */
   model: AtomicModel;
   /** Fitted integrated projected intensity of each atom (measured units per projection). */
   amplitude: Float64Array;
@@ -121,6 +124,14 @@ export interface FitToTiltsResult {
    * atoms held: a lower bound, the atoms' own uncertainty not in it); NaN when shifts were not fitted.
    */
   projectionShiftErrorA: number[];
+  /**
+   * Each atom's detection SNR in the data: its fitted brightness over that brightness' standard error
+   * with the atom held at its fitted position and its neighbours fixed (A·√(Σ w g²) over every pixel of its
+   * footprint, w the final pixel weights) — the matched-filter SNR of `doseLimits`, measured instead of
+   * predicted. Optimistic as that one is (neighbours' and position uncertainty not in it); Rose's
+   * criterion calls SNR ≥ 5 a detection. Ghosts the tracing made from noise read low.
+   */
+  detectionSnr: Float64Array;
   /**
    * The neighbour prior's width (Å per axis: the bright atoms' scatter about their neighbours' midpoints,
    * read half-way) when `neighbourPrior` acted; NaN when it was turned off or the particle did not qualify.
@@ -343,6 +354,9 @@ export async function fitAtomsToTilts(
       message: `loss ${loss.toExponential(3)}`,
     });
   }
+  geometry.normalEquations(pos, amp, m, calc, weight, grad, hess);
+  // the A–A entry of each atom's block is Σ w g²: the inverse variance of its brightness, position held
+  const detectionSnr = Float64Array.from(amp, (A, a) => A * Math.sqrt(hess[16 * a + 15]));
   const projectionShiftErrorA = fitShifts ? shiftStandardErrorsPx(geometry, pos, amp, m, calc, weight).map((e) => e * tilts.pixelSizeA) : Array.from(geometry.shiftPx, () => NaN);
   const shiftA = new Float64Array(n);
   for (let a = 0; a < n; a++)
@@ -352,7 +366,7 @@ export async function fitAtomsToTilts(
       pos[3 * a + 2] - model.positionsA[3 * a + 2],
     );
   return {
-    model: { ...model, positionsA: pos, species: [...model.species], scores: { ...(model.scores ?? {}), [FITTED_BRIGHTNESS]: amp } },
+    model: { ...model, positionsA: pos, species: [...model.species], scores: { ...(model.scores ?? {}), [FITTED_BRIGHTNESS]: amp, [DETECTION_SNR]: detectionSnr } },
     amplitude: amp,
     shiftA,
     sigmaA,
@@ -360,6 +374,7 @@ export async function fitAtomsToTilts(
     lossHistory,
     projectionShiftA: Array.from(geometry.shiftPx, (x) => x * tilts.pixelSizeA),
     projectionShiftErrorA,
+    detectionSnr,
     neighbourPriorA: neighbourA,
   };
 }

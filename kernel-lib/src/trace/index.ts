@@ -6,7 +6,7 @@ export type { SelectOptions, TraceScore } from './select';
 export { gaussianSmooth3D, gaussianKernel1D } from './smooth';
 export { findLocalMaxima } from './local-maxima';
 export type { RefineMethod } from './refine';
-export { fitAtomsToTilts, withoutTranslation, misalignmentCorrectionsA, misalignmentZ2, FITTED_BRIGHTNESS, DEFAULT_FIT_ITERATIONS, DEFAULT_POSITION_PRIOR_A, DEFAULT_NEIGHBOUR_PRIOR, DEFAULT_NEIGHBOUR_PRIOR_MAX_A } from './fit-to-tilts';
+export { fitAtomsToTilts, withoutTranslation, misalignmentCorrectionsA, misalignmentZ2, FITTED_BRIGHTNESS, DETECTION_SNR, DEFAULT_FIT_ITERATIONS, DEFAULT_POSITION_PRIOR_A, DEFAULT_NEIGHBOUR_PRIOR, DEFAULT_NEIGHBOUR_PRIOR_MAX_A } from './fit-to-tilts';
 export { oppositeNeighbourPairs, neighbourPrediction, brightScatterA, firstShellDistanceA } from './centrosymmetric-prior';
 export type { OppositePairs, OppositePairsOptions } from './centrosymmetric-prior';
 export type { FitToTiltsOptions, FitToTiltsResult } from './fit-to-tilts';
