@@ -139,6 +139,32 @@ describe('pann CLI', () => {
     expect(fs.existsSync(path.join(dir, 'run-np-alone'))).toBe(false);
   }, 300_000);
 
+  it('--fill-vacant-sites proposes the empty lattice sites after the fit, keeps those the data support (candidate −1 in atoms.csv) and says how many in summary.json; without the fit it is refused by name', () => {
+    const sim = pann('simulate', '--preset', 'fept-lowdose', '--total-dose', '1e4', '--seed', '1', '--out', path.join(dir, 'sim-vs'));
+    expect(sim.status).toBe(0);
+    const px = String(JSON.parse(sim.stdout).pixelSizeA);
+    const args = ['run', '--tilts', path.join(dir, 'sim-vs/tilts.npy'), '--angles', path.join(dir, 'sim-vs/angles.npy'), '--pixel-size', px, '--species', 'Fe,Pt', '--realign', 'never', '--fill-vacant-sites'];
+    const on = pann(...args, '--out', path.join(dir, 'run-vs'));
+    expect(on.status).toBe(0);
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, 'run-vs/summary.json'), 'utf8'));
+    expect(() => validateDocument('summary', summary)).not.toThrow();
+    expect(summary.options.fillVacantSites).toBe(true);
+    // at 1e4 e⁻/Å² the tracing misses Fe atoms inside the L1₀ lattice: sites are proposed and some kept
+    const { proposed, kept } = summary.positionFit.vacantSites;
+    expect(proposed).toBeGreaterThan(0);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(proposed);
+    expect(summary.stageTimesS.fillVacantSites).toBeGreaterThan(0);
+    const rows = fs.readFileSync(path.join(dir, 'run-vs/atoms.csv'), 'utf8').trim().split('\n');
+    const col = rows[0].split(',').indexOf('candidate');
+    expect(rows.slice(1).filter((r) => Number(r.split(',')[col]) === -1)).toHaveLength(kept);
+    expect(rows.length - 1).toBe(summary.counts.atoms);
+    const alone = pann(...args, '--out', path.join(dir, 'run-vs-alone'), '--no-fit-positions');
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toMatch(/fillVacantSites.*fitPositions/);
+    expect(fs.existsSync(path.join(dir, 'run-vs-alone'))).toBe(false);
+  }, 300_000);
+
   it('--refine glare writes the refined volume; --refine-flips averages the 8 mirror images', () => {
     const sim = pann('simulate', '--preset', 'pt-highdose', '--total-dose', '1e4', '--seed', '2', '--out', path.join(dir, 'sim-r'));
     expect(sim.status).toBe(0);

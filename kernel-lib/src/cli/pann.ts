@@ -91,6 +91,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--realign <when>', "after the fit: shift each projection back by the misalignment the fit found, then reconstruct, refine, trace and fit again (about twice the time): 'auto' when the shifts are significant (default), 'always', 'never'").choices(['auto', 'always', 'never']))
     .option('--neighbour-prior', "fit: also pull each atom toward the midpoints of its opposite nearest neighbours (crystals: light atoms borrow precision from heavy neighbours; off by itself on amorphous particles; the default)")
     .option('--no-neighbour-prior', 'fit: without the neighbour prior (the data and the traced positions only)')
+    .option('--fill-vacant-sites', 'after the fit and the support cut: propose the lattice sites the kept atoms leave empty, fit them to the tilt series and keep those the data support (crystals; a second fit)')
     .option('--min-support <fraction>', "after the fit: drop atoms fainter in the fit than this fraction of the lightest species' expected brightness (default 0.3 with --species, else 0; 0 keeps all)", num)
     .option('--min-separation <A>', 'minimum distance between atoms, Å', num)
     .option('--threshold <value>', "peak threshold (volume units), 'auto' (adaptive) or 'refined' (with --refine glare|unet: 0.3 × the lightest species' calibrated peak height)")
@@ -103,7 +104,7 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => {
       const flags: RunFilesOptions = {
         tilts: o.tilts, tiltsVar: o.tiltsVar, angles: o.angles, anglesVar: o.anglesVar, pixelSizeA: o.pixelSize, out: o.out,
-        species: o.species, composition: o.composition, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, refineFlips: o.refineFlips, fitPositions: o.fitPositions, neighbourPrior: o.neighbourPrior, realign: o.realign, minSupport: o.minSupport, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
+        species: o.species, composition: o.composition, classify: o.classify, refine: o.refine, refineModelDir: o.refineModel, refineFlips: o.refineFlips, fitPositions: o.fitPositions, neighbourPrior: o.neighbourPrior, fillVacantSites: o.fillVacantSites, realign: o.realign, minSupport: o.minSupport, background: o.background, align: o.align, truth: o.truth, truthFrame: o.truthFrame, rMatchA: o.rMatch, seed: o.seed,
         reconstruction: o.method || o.iterations ? { method: o.method, iterations: o.iterations } : undefined,
         trace: o.minSeparation || o.threshold ? { minSeparationA: o.minSeparation, threshold: o.threshold === undefined || o.threshold === 'auto' || o.threshold === 'refined' ? o.threshold : num(o.threshold) } : undefined,
       };

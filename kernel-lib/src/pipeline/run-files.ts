@@ -46,8 +46,8 @@ export interface Summary {
   counts: { candidates: number; atoms: number; bySpecies: Record<string, number> };
   threshold: number;
   rFactor: number | null;
-  /** When the atoms were fitted (fitPositions, the default): mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped; how significant the misalignment is (`misalignmentZ2`) and whether the series was realigned from a first fit; the neighbour prior's width (Å per axis) when it acted, else null. */
-  positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number; unsupportedDropped: number; misalignmentZ2: number; realigned: boolean; neighbourPriorA: number | null };
+  /** When the atoms were fitted (fitPositions, the default): mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped; how significant the misalignment is (`misalignmentZ2`) and whether the series was realigned from a first fit; the neighbour prior's width (Å per axis) when it acted, else null; with fillVacantSites the empty lattice sites proposed and kept, else null. */
+  positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number; unsupportedDropped: number; misalignmentZ2: number; realigned: boolean; neighbourPriorA: number | null; vacantSites: { proposed: number; kept: number } | null };
   stageTimesS: Record<string, number>;
   totalTimeS: number;
   metrics?: EvaluationMetrics;
@@ -117,6 +117,7 @@ export async function runOnFiles(opts: RunFilesOptions, onProgress?: PipelineOpt
       misalignmentZ2: misalignmentZ2(fit),
       realigned: result.realignment !== null,
       neighbourPriorA: Number.isFinite(fit.neighbourPriorA) ? fit.neighbourPriorA : null,
+      vacantSites: result.vacantSites ? { proposed: result.vacantSites.proposed, kept: result.vacantSites.kept } : null,
     };
   }
   if (truthRaw) {

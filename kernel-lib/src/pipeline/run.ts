@@ -8,7 +8,7 @@ import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/
 import { PannError, assertPositive } from '../core/errors';
 import { alignTiltSeries, shiftTiltSeries } from '../recon/align';
 import { reconstructDetailed, type ReconstructionMethod } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, misalignmentZ2, DEFAULT_SUPPORT_FRACTION, type TraceResult, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, misalignmentZ2, vacantSites, withVacantSites, PROPOSED_SITE_CANDIDATE, DEFAULT_SUPPORT_FRACTION, type TraceResult, type FitToTiltsResult } from '../trace';
 import { classifyKMeans } from '../classify';
 import { classifyDast } from '../classify/dast';
 import { rFactor } from '../metrics';
@@ -28,6 +28,8 @@ export const DEFAULT_VOLUME_REFINE: VolumeRefineMethod = 'glare';
  * is worse than no refinement in none of them; on the published aSi it removes every false positive.
  */
 export const DEFAULT_FIT_POSITIONS = true;
+/** Whether the pipeline proposes the lattice sites the tracing left empty and fits them (see `PipelineOptions.fillVacantSites`): not yet — tried on the validation split only (bench/results/vacant-sites.md). */
+export const DEFAULT_FILL_VACANT_SITES = false;
 /** When the pipeline realigns the series from the first fit and traces again (see `PipelineOptions.realign`). */
 export type RealignMode = 'auto' | 'always' | 'never';
 export const DEFAULT_REALIGN: RealignMode = 'auto';
@@ -93,6 +95,14 @@ export interface PipelineOptions {
    */
   minSupport?: number;
   /**
+   * After the fit and the support cut: propose the lattice sites the kept atoms leave empty (`vacantSites`:
+   * the common midpoint of at least 3 pairs of opposite neighbours, nothing traced there — at low dose
+   * mostly the light atoms of an alloy), fit them with the kept atoms to the tilt series and cut again,
+   * so the data keep the sites they support. Crystals only (an amorphous particle makes no such pairs);
+   * a second fit wherever a site is proposed. Default false (bench/results/vacant-sites.md); needs fitPositions.
+   */
+  fillVacantSites?: boolean;
+  /**
    * Species classifier: 'kmeans' (intensity baseline) or 'dast' (Zernike + graph attention). Default
    * 'kmeans', which clusters the brightness the fit gave each atom when the atoms were fitted (better on
    * the validation split, bench/results/species-feature.md), else the refined volume's intensity.
@@ -125,8 +135,10 @@ export interface PipelineResult {
   positionFit: FitToTiltsResult | null;
   /** What realigning did (the corrections applied to the series and the first pass's fit), or null when the series was not realigned. */
   realignment: Realignment | null;
-  /** Atoms the support cut dropped after the fit (0 with `fitPositions: false` or minSupport 0). */
+  /** Traced atoms the support cut dropped after the fit (0 with `fitPositions: false` or minSupport 0). */
   unsupportedDropped: number;
+  /** With `fillVacantSites`: the sites proposed, how many the second fit and cut kept, and that fit (null when none was proposed); else null. */
+  vacantSites: { proposed: number; kept: number; fit: FitToTiltsResult | null } | null;
   /** The final atomic model with species (and class probabilities). */
   atoms: AtomicModel;
   rFactor: number | null;
@@ -148,6 +160,8 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   const realign = opts.realign ?? DEFAULT_REALIGN;
   if (!['auto', 'always', 'never'].includes(realign)) throw new PannError('OPTION', `realign must be 'auto', 'always' or 'never', got '${String(realign)}'`, { field: 'realign' });
   if (opts.neighbourPrior && !fitPositions) throw new PannError('OPTION', 'neighbourPrior is part of the fit to the tilt series: it needs fitPositions (the default), not fitPositions: false', { field: 'neighbourPrior' });
+  const fillSites = opts.fillVacantSites ?? DEFAULT_FILL_VACANT_SITES;
+  if (opts.fillVacantSites && !fitPositions) throw new PannError('OPTION', 'fillVacantSites fits the proposed sites to the tilt series: it needs fitPositions (the default), not fitPositions: false', { field: 'fillVacantSites' });
   if (realign === 'always' && !fitPositions) throw new PannError('OPTION', "realign 'always' corrects the misalignment the fit to the tilt series finds: it needs fitPositions (the default), not fitPositions: false", { field: 'realign' });
   const timer = new StageTimer();
   const onProgress = opts.onProgress;
@@ -178,8 +192,19 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   }
   const { recon, refined, trace, threshold, selected, positionFit } = atomsPass;
   const minSupport = opts.minSupport ?? (opts.species ? DEFAULT_SUPPORT_FRACTION : 0);
-  const supported = positionFit && minSupport > 0 ? keepSupportedAtoms(positionFit.model, positionFit.amplitude, { species, minFraction: minSupport }) : null;
-  const traced = supported ? supported.model : positionFit ? positionFit.model : selected;
+  const cut = (fit: FitToTiltsResult): AtomicModel => (minSupport > 0 ? keepSupportedAtoms(fit.model, fit.amplitude, { species, minFraction: minSupport }).model : fit.model);
+  let traced = positionFit ? cut(positionFit) : selected;
+  let vacantSitesDone: PipelineResult['vacantSites'] = null;
+  if (fillSites && positionFit && traced.species.length > 0) {
+    const sites = vacantSites(traced.positionsA);
+    vacantSitesDone = { proposed: sites.length / 3, kept: 0, fit: null };
+    if (sites.length > 0) {
+      const fit = await timer.time('fillVacantSites', () => fitAtomsToTilts(withVacantSites(traced, sites), aligned, { volumeShape: recon.volume.shape, neighbourPrior: opts.neighbourPrior, onProgress }));
+      traced = cut(fit);
+      const proposedKept = Array.from(traced.scores?.candidate ?? []).filter((c) => c === PROPOSED_SITE_CANDIDATE).length;
+      vacantSitesDone = { proposed: sites.length / 3, kept: proposedKept, fit };
+    }
+  }
 
   const method = opts.classify ?? 'kmeans';
   if (method !== 'kmeans' && method !== 'dast') throw new PannError('OPTION', `classify must be 'kmeans' or 'dast', got '${method}'`, { field: 'classify' });
@@ -207,7 +232,9 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     threshold,
     positionFit,
     realignment,
-    unsupportedDropped: supported ? selected.species.length - supported.model.species.length : 0,
+    // traced atoms the cuts dropped: the proposed sites kept are not traced ones
+    unsupportedDropped: positionFit ? selected.species.length - (traced.species.length - (vacantSitesDone?.kept ?? 0)) : 0,
+    vacantSites: vacantSitesDone,
     atoms,
     rFactor: r,
     stageTimesS: timer.stageTimesS,

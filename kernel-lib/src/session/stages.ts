@@ -22,7 +22,7 @@ import { simulate, type SimulateOptions, type SimulationResult } from '../sim';
 import { alignTiltSeries, shiftTiltSeries } from '../recon/align';
 import { subtractBackground, type BackgroundOptions } from '../preprocess/background';
 import { reconstructDetailed, type ReconstructOptions } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, type SupportedAtomsOptions, type TraceOptions, type TraceResult, type SelectOptions, type FitToTiltsOptions, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, vacantSites, withVacantSites, type VacantSitesOptions, type SupportedAtomsOptions, type TraceOptions, type TraceResult, type SelectOptions, type FitToTiltsOptions, type FitToTiltsResult } from '../trace';
 import { classifyKMeans, type KMeansClassifyOptions } from '../classify';
 import { classifyDast, type DastClassifyOptions } from '../classify/dast';
 import { evaluate, rFactor, type EvaluateOptions, type EvaluationMetrics, type RFactorResult } from '../metrics';
@@ -133,6 +133,21 @@ export class PipelineSession extends Session {
     const fit = this.get<FitToTiltsResult>('positionFit');
     this.set('atomsFitted', fit.model);
     return this.set('atoms', keepSupportedAtoms(fit.model, fit.amplitude, opts).model);
+  }
+
+  /**
+   * After `keepSupported`: adds an atom at each lattice site the kept 'atoms' leave empty (`vacantSites`:
+   * the common midpoint of at least `minPairs` pairs of opposite neighbours) → 'atoms' (the ones before
+   * kept as 'atomsBeforeSites'; the sites carry `scores.candidate` −1). Then `fitPositions()` and
+   * `keepSupported()` again let the tilt series keep the sites it supports — what
+   * `runPipeline({ fillVacantSites: true })` does. Returns the number of sites added.
+   */
+  addVacantSites(opts: VacantSitesOptions = {}): number {
+    const atoms = this.atoms('atoms');
+    const sites = vacantSites(atoms.positionsA, opts);
+    this.set('atomsBeforeSites', atoms);
+    this.set('atoms', withVacantSites(atoms, sites));
+    return sites.length / 3;
   }
 
   /**

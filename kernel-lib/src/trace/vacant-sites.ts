@@ -1,0 +1,98 @@
+/**
+ * Lattice sites the tracing left empty. In a close-packed crystal (fcc, bcc) every site is the midpoint of
+ * several pairs of opposite nearest neighbours (fcc: 6, bcc: 4), so a site whose atom the tracing missed
+ * — at low dose mostly the light atoms of an alloy, with SNR below 3 (bench/results/dose-limit.md) —
+ * still shows as the common midpoint of pairs of traced atoms 2 d apart (d the first-shell distance)
+ * with nothing at it. Such a site is proposed when at least `minPairs` pairs agree; sites outside the
+ * particle have their neighbours on one side only and make no pairs. Whether an atom sits there is for
+ * the data to say: the proposals are fitted to the tilt series with the traced atoms, and the support cut
+ * keeps the ones the projections hold up (bench/results/vacant-sites.md).
+ */
+import { PannError } from '../core/errors';
+import type { AtomicModel } from '../core/types';
+import { CellGrid } from '../sim/neighbours';
+import { firstShellDistanceA } from './centrosymmetric-prior';
+
+/** Options of `vacantSites`; lengths as fractions of the first-shell distance d (`firstShellDistanceA`). */
+export interface VacantSitesOptions {
+  /** Fewest opposite pairs whose midpoints agree for a site to be proposed. Default 3 (a bulk fcc site has 6, a {111} surface site 3). */
+  minPairs?: number;
+  /** A pair counts when its atoms are between 2 × (1 − this) and 2 × (1 + this) d apart. Default 0.1 (the next fcc distance is √5 d = 2.24 d). */
+  pairTolerance?: number;
+  /** A site is empty when no traced atom is within this × d of it. Default 0.6. */
+  emptyRadius?: number;
+  /** Midpoints within this × d of each other are one site. Default 0.35. */
+  mergeRadius?: number;
+}
+
+/**
+ * Proposes the empty lattice sites among traced atoms.
+ * @param positionsA x, y, z per traced atom (Å)
+ * @returns x, y, z per proposed site (Å; each the mean of its agreeing midpoints), in a fixed order
+ */
+export function vacantSites(positionsA: Float64Array, opts: VacantSitesOptions = {}): Float64Array {
+  const n = positionsA.length / 3;
+  const minPairs = opts.minPairs ?? 3;
+  const tol = opts.pairTolerance ?? 0.1;
+  if (n < 2 * minPairs) return new Float64Array(0);
+  const d = firstShellDistanceA(positionsA);
+  if (!(d > 0)) return new Float64Array(0);
+  const lo2 = (2 * (1 - tol) * d) ** 2,
+    hi = 2 * (1 + tol) * d;
+  const empty = (opts.emptyRadius ?? 0.6) * d;
+  const merge2 = ((opts.mergeRadius ?? 0.35) * d) ** 2;
+  const atoms = CellGrid.of(positionsA, hi);
+  // midpoints of pairs 2 d apart with no traced atom at them
+  const mids: number[] = [];
+  for (let a = 0; a < n; a++) {
+    const [x, y, z] = [positionsA[3 * a], positionsA[3 * a + 1], positionsA[3 * a + 2]];
+    atoms.forEachWithin(x, y, z, hi, a, (b, d2) => {
+      if (b <= a || d2 < lo2) return;
+      const mx = (x + positionsA[3 * b]) / 2,
+        my = (y + positionsA[3 * b + 1]) / 2,
+        mz = (z + positionsA[3 * b + 2]) / 2;
+      if (!atoms.anyWithin(mx, my, mz, empty)) mids.push(mx, my, mz);
+    });
+  }
+  // greedy merge in a fixed order: each midpoint joins the first site within mergeRadius of its running mean
+  const sum: number[] = [],
+    count: number[] = [];
+  for (let k = 0; k < mids.length; k += 3) {
+    let joined = false;
+    for (let s = 0; s < count.length && !joined; s++) {
+      const c = count[s];
+      const dx = sum[3 * s] / c - mids[k],
+        dy = sum[3 * s + 1] / c - mids[k + 1],
+        dz = sum[3 * s + 2] / c - mids[k + 2];
+      if (dx * dx + dy * dy + dz * dz < merge2) {
+        for (let e = 0; e < 3; e++) sum[3 * s + e] += mids[k + e];
+        count[s]++;
+        joined = true;
+      }
+    }
+    if (!joined) {
+      sum.push(mids[k], mids[k + 1], mids[k + 2]);
+      count.push(1);
+    }
+  }
+  const out: number[] = [];
+  for (let s = 0; s < count.length; s++) if (count[s] >= minPairs) out.push(sum[3 * s] / count[s], sum[3 * s + 1] / count[s], sum[3 * s + 2] / count[s]);
+  return Float64Array.from(out);
+}
+
+/** The candidate index a proposed site carries in `scores.candidate`: it is no traced peak. */
+export const PROPOSED_SITE_CANDIDATE = -1;
+
+/**
+ * `model` with an atom added at each of `sitesA` (x, y, z per site, Å), after its own atoms: species the
+ * placeholder of its first atom ('X' when empty), every per-atom score 0 except `candidate`
+ * (`PROPOSED_SITE_CANDIDATE`), no class probabilities (classification comes after the fit).
+ */
+export function withVacantSites(model: AtomicModel, sitesA: Float64Array, placeholder = model.species[0] ?? 'X'): AtomicModel {
+  if (model.probabilities) throw new PannError('VALUE', 'add vacant sites before classifying: this model already has class probabilities', { field: 'probabilities' });
+  const k = sitesA.length / 3;
+  const scores = model.scores
+    ? Object.fromEntries(Object.entries(model.scores).map(([name, v]) => [name, Float64Array.from([...v, ...new Array<number>(k).fill(name === 'candidate' ? PROPOSED_SITE_CANDIDATE : 0)])]))
+    : undefined;
+  return { ...model, positionsA: Float64Array.from([...model.positionsA, ...sitesA]), species: [...model.species, ...new Array<string>(k).fill(placeholder)], ...(scores ? { scores } : {}) };
+}
