@@ -7,9 +7,18 @@ import { simulateTiltSeriesSync } from '../../kernel-lib/src/sim/tilt-series';
 import { evaluate } from '../../kernel-lib/src/metrics';
 import { createRng } from '../../kernel-lib/src/core/rng';
 import { atomsAt, type Shape3 } from '../../kernel-lib/src/core/types';
+import { PipelineSession } from '../../kernel-lib/src/session/stages';
 
 const particle = (shape: string, species = 'Pt') =>
   buildParticle({ species, shape: shape as 'sphere', diameterA: 20, voxelSizeA: 0.5, volumeShape: [64, 64, 64] }, 1);
+
+/** Atom indices from the particle's centroid outwards (the first ones are bulk sites). */
+function fromCentre(positionsA: Float64Array): number[] {
+  const n = positionsA.length / 3;
+  const c = [0, 1, 2].map((d) => positionsA.filter((_, k) => k % 3 === d).reduce((s, x) => s + x, 0) / n);
+  const r = (a: number) => Math.hypot(...[0, 1, 2].map((d) => positionsA[3 * a + d] - c[d]));
+  return Array.from({ length: n }, (_, a) => a).sort((a, b) => r(a) - r(b));
+}
 
 /** Each site's distance (Å) to the nearest of `points`. */
 function nearest(sites: Float64Array, points: Float64Array): number[] {
@@ -46,11 +55,8 @@ describe('vacantSites', () => {
 
   it('is deterministic and needs minPairs agreeing pairs', () => {
     const p = particle('cuboctahedron');
-    const n = p.species.length;
     // the atom nearest the centre (a bulk site: 6 opposite pairs) taken out
-    const centre = [0, 1, 2].map((d) => p.positionsA.filter((_, k) => k % 3 === d).reduce((s, x) => s + x, 0) / n);
-    const dist = (a: number) => Math.hypot(...[0, 1, 2].map((d) => p.positionsA[3 * a + d] - centre[d]));
-    const c = Array.from({ length: n }, (_, a) => a).reduce((b, a) => (dist(a) < dist(b) ? a : b), 0);
+    const c = fromCentre(p.positionsA)[0];
     const holed = Float64Array.from([...p.positionsA.slice(0, 3 * c), ...p.positionsA.slice(3 * c + 3)]);
     const sites = vacantSites(holed);
     expect(Array.from(sites)).toEqual(Array.from(vacantSites(holed)));
@@ -67,9 +73,7 @@ describe('vacant sites fitted to the tilt series (what runPipeline({ fillVacantS
     const full = buildParticle({ species: 'Pt', shape: 'cuboctahedron', diameterA: 14, voxelSizeA: voxel, volumeShape: shape }, 3);
     const n = full.species.length;
     // the four atoms nearest the centre (bulk sites): one is a real vacancy (absent from the data too), three the tracing "missed"
-    const centre = [0, 1, 2].map((d) => full.positionsA.filter((_, k) => k % 3 === d).reduce((s, x) => s + x, 0) / n);
-    const r = (a: number) => Math.hypot(...[0, 1, 2].map((d) => full.positionsA[3 * a + d] - centre[d]));
-    const [vacancy, ...missed] = Array.from({ length: n }, (_, a) => a).sort((a, b) => r(a) - r(b)).slice(0, 4);
+    const [vacancy, ...missed] = fromCentre(full.positionsA).slice(0, 4);
     const without = (skip: number[]) => atomsAt(full, Array.from({ length: n }, (_, a) => a).filter((a) => !skip.includes(a)));
     const truth = without([vacancy]);
     const tilts = simulateTiltSeriesSync(truth, shape, { totalDoseEPerA2: 1e4, tiltRangeDeg: [-70, 70], nAngles: 21, pixelSizeA: voxel, noiseModel: 'poisson' }, 0).tilts;
@@ -87,4 +91,20 @@ describe('vacant sites fitted to the tilt series (what runPipeline({ fillVacantS
     expect(Array.from(fit.model.scores!.candidate).filter((c) => c === PROPOSED_SITE_CANDIDATE)).toHaveLength(sites.length / 3);
     expect(Array.from(fit.model.scores!.candidate.subarray(0, n - 4))).toEqual(Array.from(traced.scores.candidate));
   }, 120_000);
+});
+
+describe('session addVacantSites', () => {
+  it("adds the empty sites to 'atoms' and keeps the atoms before as 'atomsBeforeSites'", () => {
+    const s = new PipelineSession();
+    const full = particle('cuboctahedron');
+    const c = fromCentre(full.positionsA)[0];
+    const keep = Array.from({ length: full.species.length }, (_, a) => a).filter((a) => a !== c);
+    const before = { ...atomsAt(full, keep), scores: { candidate: Float64Array.from(keep) } };
+    s.set('atoms', before);
+    const added = s.addVacantSites();
+    expect(added).toBe(1);
+    expect(s.atoms('atomsBeforeSites')).toBe(before);
+    expect(s.atoms('atoms').species).toHaveLength(before.species.length + added);
+    expect(Array.from(s.atoms('atoms').scores!.candidate.subarray(before.species.length))).toEqual(new Array(added).fill(PROPOSED_SITE_CANDIDATE));
+  });
 });
