@@ -137,7 +137,7 @@ export interface PipelineResult {
   realignment: Realignment | null;
   /** Traced atoms the support cut dropped after the fit (0 with `fitPositions: false` or minSupport 0). */
   unsupportedDropped: number;
-  /** With `fillVacantSites`: the sites proposed, how many the second fit and cut kept, and that fit (null when none was proposed); else null. */
+  /** With `fillVacantSites`: the sites proposed, how many the second fit and cut kept (when none, the atoms are the first fit's), and that fit (null when none was proposed); else null. */
   vacantSites: { proposed: number; kept: number; fit: FitToTiltsResult | null } | null;
   /** The final atomic model with species (and class probabilities). */
   atoms: AtomicModel;
@@ -200,8 +200,10 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     vacantSitesDone = { proposed: sites.length / 3, kept: 0, fit: null };
     if (sites.length > 0) {
       const fit = await timer.time('fillVacantSites', () => fitAtomsToTilts(withVacantSites(traced, sites), aligned, { volumeShape: recon.volume.shape, neighbourPrior: opts.neighbourPrior, onProgress }));
-      traced = cut(fit);
-      const proposedKept = Array.from(traced.scores?.candidate ?? []).filter((c) => c === PROPOSED_SITE_CANDIDATE).length;
+      const filled = cut(fit);
+      const proposedKept = Array.from(filled.scores?.candidate ?? []).filter((c) => c === PROPOSED_SITE_CANDIDATE).length;
+      // no site held up: the first fit's atoms stand (the second fit only had the empty sites to absorb noise)
+      if (proposedKept > 0) traced = filled;
       vacantSitesDone = { proposed: sites.length / 3, kept: proposedKept, fit };
     }
   }
