@@ -1,5 +1,5 @@
 /** vacantSites: the lattice sites traced atoms leave empty, proposed from their opposite-neighbour pairs. */
-import { vacantSites, withVacantSites, PROPOSED_SITE_CANDIDATE } from '../../kernel-lib/src/trace/vacant-sites';
+import { vacantSites, withVacantSites, dropFaintSites, PROPOSED_SITE_CANDIDATE } from '../../kernel-lib/src/trace/vacant-sites';
 import { fitAtomsToTilts } from '../../kernel-lib/src/trace/fit-to-tilts';
 import { keepSupportedAtoms } from '../../kernel-lib/src/trace/supported-atoms';
 import { buildParticle } from '../../kernel-lib/src/sim/particle';
@@ -106,5 +106,26 @@ describe('session addVacantSites', () => {
     expect(s.atoms('atomsBeforeSites')).toBe(before);
     expect(s.atoms('atoms').species).toHaveLength(before.species.length + added);
     expect(Array.from(s.atoms('atoms').scores!.candidate.subarray(before.species.length))).toEqual(new Array(added).fill(PROPOSED_SITE_CANDIDATE));
+  });
+});
+
+describe('dropFaintSites', () => {
+  it('drops the proposed sites far fainter than the lightest species, keeps the rest and every traced atom', () => {
+    const model = {
+      positionsA: Float64Array.from({ length: 12 }, (_, k) => k),
+      species: ['X', 'X', 'X', 'X'],
+      scores: {
+        candidate: Float64Array.from([0, 1, PROPOSED_SITE_CANDIDATE, PROPOSED_SITE_CANDIDATE]),
+        fittedBrightness: Float64Array.from([10, 3, 1, 9]),
+        detectionSnr: Float64Array.from([20, 6, 5, 16]),
+      },
+    };
+    // lightest species 10: site 2 fits 1 ± 0.2 (45 σ below: a site soaking up misfit), site 3 9 ± 0.56 (1.8 σ below: an atom)
+    const kept = dropFaintSites(model, 10);
+    expect(Array.from(kept.scores!.fittedBrightness)).toEqual([10, 3, 9]);
+    expect(Array.from(kept.positionsA.subarray(6, 9))).toEqual([9, 10, 11]);
+    // at 1 σ site 3 goes too; the traced atoms stay whatever they fit to (atom 1: 3 ± 0.5)
+    expect(Array.from(dropFaintSites(model, 10, 1).scores!.candidate)).toEqual([0, 1]);
+    expect(() => dropFaintSites({ positionsA: new Float64Array(3), species: ['X'] }, 10)).toThrow(/fittedBrightness, detectionSnr and candidate/);
   });
 });

@@ -8,7 +8,7 @@ import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/
 import { PannError, assertPositive } from '../core/errors';
 import { alignTiltSeries, shiftTiltSeries } from '../recon/align';
 import { reconstructDetailed, type ReconstructionMethod } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, misalignmentZ2, vacantSites, withVacantSites, PROPOSED_SITE_CANDIDATE, DEFAULT_SUPPORT_FRACTION, type TraceResult, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, misalignmentZ2, vacantSites, withVacantSites, dropFaintSites, PROPOSED_SITE_CANDIDATE, DEFAULT_SUPPORT_FRACTION, type TraceResult, type FitToTiltsResult } from '../trace';
 import { classifyKMeans } from '../classify';
 import { classifyDast } from '../classify/dast';
 import { rFactor } from '../metrics';
@@ -200,7 +200,9 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     vacantSitesDone = { proposed: sites.length / 3, kept: 0, fit: null };
     if (sites.length > 0) {
       const fit = await timer.time('fillVacantSites', () => fitAtomsToTilts(withVacantSites(traced, sites), aligned, { volumeShape: recon.volume.shape, neighbourPrior: opts.neighbourPrior, onProgress }));
-      const filled = cut(fit);
+      // the support cut, then the sites far fainter than the lightest species (an atom there would fit near it)
+      const supported = minSupport > 0 ? keepSupportedAtoms(fit.model, fit.amplitude, { species, minFraction: minSupport }) : null;
+      const filled = supported ? dropFaintSites(supported.model, supported.lightestBrightness) : fit.model;
       const proposedKept = Array.from(filled.scores?.candidate ?? []).filter((c) => c === PROPOSED_SITE_CANDIDATE).length;
       // no site held up: the first fit's atoms stand (the second fit only had the empty sites to absorb noise)
       if (proposedKept > 0) traced = filled;

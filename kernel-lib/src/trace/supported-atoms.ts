@@ -36,6 +36,8 @@ export interface SupportedAtoms {
   kept: Uint8Array;
   /** The brightness cut, in the fit's units (integrated counts per projection). */
   cut: number;
+  /** The lightest species' expected brightness the cut is a fraction of ((Z_light/Z_heavy)^α × the 90th percentile), same units. */
+  lightestBrightness: number;
 }
 
 /**
@@ -70,7 +72,8 @@ export function keepSupportedAtoms(
   const lightShare = (Math.min(...z) / Math.max(...z)) ** alpha;
   const sorted = Float64Array.from(brightness).sort();
   const heaviest = n ? sorted[Math.floor(0.9 * (n - 1))] : 0;
-  const cut = minFraction * lightShare * heaviest;
+  const lightestBrightness = lightShare * heaviest;
+  const cut = minFraction * lightestBrightness;
   const kept = new Uint8Array(n);
   const idx: number[] = [];
   for (let a = 0; a < n; a++)
@@ -78,5 +81,5 @@ export function keepSupportedAtoms(
       kept[a] = 1;
       idx.push(a);
     }
-  return { model: atomsAt(model, idx), kept, cut };
+  return { model: atomsAt(model, idx), kept, cut, lightestBrightness };
 }

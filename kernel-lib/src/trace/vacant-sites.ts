@@ -9,9 +9,10 @@
  * keeps the ones the projections hold up (bench/results/vacant-sites.md).
  */
 import { PannError } from '../core/errors';
-import type { AtomicModel } from '../core/types';
+import { atomsAt, type AtomicModel } from '../core/types';
 import { CellGrid } from '../sim/neighbours';
 import { firstShellDistanceA } from './centrosymmetric-prior';
+import { FITTED_BRIGHTNESS, DETECTION_SNR } from './fit-to-tilts';
 
 /** Options of `vacantSites`; lengths as fractions of the first-shell distance d (`firstShellDistanceA`). */
 export interface VacantSitesOptions {
@@ -95,4 +96,32 @@ export function withVacantSites(model: AtomicModel, sitesA: Float64Array, placeh
     ? Object.fromEntries(Object.entries(model.scores).map(([name, v]) => [name, Float64Array.from([...v, ...new Array<number>(k).fill(name === 'candidate' ? PROPOSED_SITE_CANDIDATE : 0)])]))
     : undefined;
   return { ...model, positionsA: Float64Array.from([...model.positionsA, ...sitesA]), species: [...model.species, ...new Array<string>(k).fill(placeholder)], ...(scores ? { scores } : {}) };
+}
+
+/**
+ * How many standard errors fainter than the lightest species a proposed site may fit and still be kept:
+ * a real atom there fits to about that species' brightness ± its error, a site that only soaks up its
+ * neighbours' misfit to a fraction of it (PtFe sphere at 1e6: 0.3–0.5 of an Fe atom at SNR 4–7, where a
+ * real Fe reads about 17; bench/results/vacant-sites-test.md).
+ */
+export const FAINT_SITE_SIGMAS = 3;
+
+/**
+ * Drops the proposed sites (`scores.candidate` = `PROPOSED_SITE_CANDIDATE`) whose fitted brightness lies more
+ * than `sigmas` standard errors below `lightestBrightness` (the lightest species' expected brightness,
+ * `keepSupportedAtoms(...).lightestBrightness`); traced atoms are kept as they are. Reads the fit's
+ * `fittedBrightness` and `detectionSnr` scores (error = brightness / SNR).
+ */
+export function dropFaintSites(model: AtomicModel, lightestBrightness: number, sigmas = FAINT_SITE_SIGMAS): AtomicModel {
+  const s = model.scores;
+  const b = s?.[FITTED_BRIGHTNESS],
+    snr = s?.[DETECTION_SNR],
+    cand = s?.candidate;
+  if (!b || !snr || !cand) throw new PannError('VALUE', `dropFaintSites needs the fit's scores ${FITTED_BRIGHTNESS}, ${DETECTION_SNR} and candidate`, { field: 'scores' });
+  const keep: number[] = [];
+  for (let a = 0; a < model.species.length; a++) {
+    const error = b[a] / snr[a];
+    if (cand[a] !== PROPOSED_SITE_CANDIDATE || b[a] >= lightestBrightness - sigmas * error) keep.push(a);
+  }
+  return atomsAt(model, keep);
 }
