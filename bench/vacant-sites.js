@@ -2,7 +2,7 @@
  * `npm run bench -- vacant-sites --split validation|test [--cases 32]`: does proposing the lattice sites the
  * tracing left empty (`runPipeline({ fillVacantSites: true })`: after the fit and the support cut, the
  * common midpoints of ≥ 3 pairs of opposite neighbours with nothing at them are added, fitted with the kept
- * atoms to the tilt series and cut again) recover atoms the tracing missed, at what cost in ghosts and
+ * atoms to the tilt series and cut again, faint sites dropped) recover atoms the tracing missed, at what cost in ghosts and
  * position error? Each particle goes once through the default pipeline with the option on; the same run's
  * first fit, cut and k-means (what the pipeline returns without the option) is the baseline. Means over
  * particles by dose band; RMSE the RMS over particles. Choose on the validation split (seeds 1000000+),
@@ -14,7 +14,7 @@ const { req, pct, fmt, machineInfo, writeResults, readResults, mean, rms, number
 const refine = req('refine');
 const sim = req('sim');
 const { runPipeline } = req('pipeline/run');
-const { keepSupportedAtoms, PROPOSED_SITE_CANDIDATE, DEFAULT_SUPPORT_FRACTION } = req('trace');
+const { keepSupportedAtoms, PROPOSED_SITE_CANDIDATE, FAINT_SITE_SIGMAS, DEFAULT_SUPPORT_FRACTION } = req('trace');
 const { classifyKMeans } = req('classify');
 const { evaluate, matchAtoms } = req('metrics');
 const { sortByZ } = req('core/elements');
@@ -90,7 +90,7 @@ function report({ machine, split, args, rows }) {
   const md = [
     `# Filling the lattice sites the tracing left empty (${split} split)`,
     '',
-    `Each particle (${split === 'validation' ? `the first ${rows.length} of the validation split, seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data` : `the test split, seeds ${refine.TEST_SEED_BASE}+, one particle per morphology at every dose`}) simulated and run once through \`runPipeline\` with its defaults and \`fillVacantSites: true\` (\`pann run --fill-vacant-sites\`): after the fit and the support cut, \`vacantSites\` proposes the empty lattice sites among the kept atoms (the common midpoint of ≥ 3 pairs of opposite neighbours 2 d apart, no atom within 0.6 d), which are fitted with the kept atoms to the tilt series and cut again. Baseline ("before → after"): the same run's first fit, support cut and k-means — what \`runPipeline\` returns without the option. Matched within 1 Å (\`evaluate\`); means over particles, RMSE the RMS over particles; "better / worse": recovery − false positives higher / lower; "on true atoms": the kept sites within 1 Å of a true atom; fill s: the second fit's wall time. Made by \`npm run bench -- vacant-sites${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
+    `Each particle (${split === 'validation' ? `the first ${rows.length} of the validation split, seeds ${refine.VALIDATION_SEED_BASE}+, drawn like the training data` : `the test split, seeds ${refine.TEST_SEED_BASE}+, one particle per morphology at every dose`}) simulated and run once through \`runPipeline\` with its defaults and \`fillVacantSites: true\` (\`pann run --fill-vacant-sites\`): after the fit and the support cut, \`vacantSites\` proposes the empty lattice sites among the kept atoms (the common midpoint of ≥ 3 pairs of opposite neighbours 2 d apart, no atom within 0.6 d), which are fitted with the kept atoms to the tilt series and cut again (the support cut, then the sites that fit more than ${FAINT_SITE_SIGMAS} standard errors below the lightest species' brightness). Baseline ("before → after"): the same run's first fit, support cut and k-means — what \`runPipeline\` returns without the option. Matched within 1 Å (\`evaluate\`); means over particles, RMSE the RMS over particles; "better / worse": recovery − false positives higher / lower; "on true atoms": the kept sites within 1 Å of a true atom; fill s: the second fit's wall time. Made by \`npm run bench -- vacant-sites${args.length ? ' ' + args.join(' ') : ''}\` on ${machine.cpus} cores, Node ${machine.node}, ${machine.date}.`,
     '',
     '| particles | n | recovery % | false pos. % | RMSE pm | species % | better / worse | sites proposed | kept | on true atoms % | fill s |',
     '| --- | ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',

@@ -98,7 +98,8 @@ export interface PipelineOptions {
    * After the fit and the support cut: propose the lattice sites the kept atoms leave empty (`vacantSites`:
    * the common midpoint of at least 3 pairs of opposite neighbours, nothing traced there — at low dose
    * mostly the light atoms of an alloy), fit them with the kept atoms to the tilt series and cut again,
-   * so the data keep the sites they support. Crystals only (an amorphous particle makes no such pairs);
+   * also dropping the sites that fit more than 3 standard errors below the lightest species' brightness
+   * (`dropFaintSites`), so the data keep the sites they support. Crystals only (an amorphous particle makes no such pairs);
    * a second fit wherever a site is proposed. Default false (bench/results/vacant-sites.md); needs fitPositions.
    */
   fillVacantSites?: boolean;
