@@ -1,7 +1,6 @@
 /** vacantSites: the lattice sites traced atoms leave empty, proposed from their opposite-neighbour pairs. */
-import { vacantSites, withVacantSites, dropFaintSites, PROPOSED_SITE_CANDIDATE } from '../../kernel-lib/src/trace/vacant-sites';
+import { vacantSites, withVacantSites, dropFaintSites, keepSupportedAtomsAndSites, PROPOSED_SITE_CANDIDATE } from '../../kernel-lib/src/trace/vacant-sites';
 import { fitAtomsToTilts } from '../../kernel-lib/src/trace/fit-to-tilts';
-import { keepSupportedAtoms } from '../../kernel-lib/src/trace/supported-atoms';
 import { buildParticle } from '../../kernel-lib/src/sim/particle';
 import { simulateTiltSeriesSync } from '../../kernel-lib/src/sim/tilt-series';
 import { evaluate } from '../../kernel-lib/src/metrics';
@@ -66,7 +65,7 @@ describe('vacantSites', () => {
   });
 });
 
-describe('vacant sites fitted to the tilt series (what runPipeline({ fillVacantSites }) does)', () => {
+describe('vacant sites fitted to the tilt series and cut (keepSupportedAtomsAndSites: what runPipeline({ fillVacantSites }) does)', () => {
   it('keeps the proposed sites where the projections show an atom, and drops the one at a real vacancy', async () => {
     const shape: Shape3 = [40, 40, 40];
     const voxel = 0.6;
@@ -83,7 +82,7 @@ describe('vacant sites fitted to the tilt series (what runPipeline({ fillVacantS
     // every one of the four empty bulk sites is proposed
     for (const a of [vacancy, ...missed]) expect(Math.min(...nearest(at(a), sites))).toBeLessThan(0.3);
     const fit = await fitAtomsToTilts(withVacantSites(traced, sites), tilts, { volumeShape: shape });
-    const kept = keepSupportedAtoms(fit.model, fit.amplitude, { species: ['Pt'] }).model;
+    const kept = keepSupportedAtomsAndSites(fit.model, fit.amplitude, { species: ['Pt'] });
     const m = evaluate({ ...kept, species: kept.species.map(() => 'Pt') }, truth);
     expect(m.recoveryRate).toBe(1); // the three missed atoms are back
     expect(m.nPred).toBe(truth.species.length); // and the vacancy stays empty

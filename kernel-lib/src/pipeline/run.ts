@@ -8,7 +8,7 @@ import type { AtomicModel, ProgressCallback, TiltSeries, Volume } from '../core/
 import { PannError, assertPositive } from '../core/errors';
 import { alignTiltSeries, shiftTiltSeries } from '../recon/align';
 import { reconstructDetailed, type ReconstructionMethod } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, misalignmentZ2, vacantSites, withVacantSites, dropFaintSites, PROPOSED_SITE_CANDIDATE, DEFAULT_SUPPORT_FRACTION, type TraceResult, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtomsAndSites, misalignmentCorrectionsA, misalignmentZ2, vacantSites, withVacantSites, PROPOSED_SITE_CANDIDATE, DEFAULT_SUPPORT_FRACTION, type TraceResult, type FitToTiltsResult } from '../trace';
 import { classifyKMeans } from '../classify';
 import { classifyDast } from '../classify/dast';
 import { rFactor } from '../metrics';
@@ -28,7 +28,7 @@ export const DEFAULT_VOLUME_REFINE: VolumeRefineMethod = 'glare';
  * is worse than no refinement in none of them; on the published aSi it removes every false positive.
  */
 export const DEFAULT_FIT_POSITIONS = true;
-/** Whether the pipeline proposes the lattice sites the tracing left empty and fits them (see `PipelineOptions.fillVacantSites`): not yet — tried on the validation split only (bench/results/vacant-sites.md). */
+/** Whether the pipeline proposes the lattice sites the tracing left empty and fits them (see `PipelineOptions.fillVacantSites`): not yet — measured (bench/results/vacant-sites-validation.md, -test.md) but not yet with every benchmark of the default pipeline. */
 export const DEFAULT_FILL_VACANT_SITES = false;
 /** When the pipeline realigns the series from the first fit and traces again (see `PipelineOptions.realign`). */
 export type RealignMode = 'auto' | 'always' | 'never';
@@ -100,7 +100,7 @@ export interface PipelineOptions {
    * mostly the light atoms of an alloy), fit them with the kept atoms to the tilt series and cut again,
    * also dropping the sites that fit more than 3 standard errors below the lightest species' brightness
    * (`dropFaintSites`), so the data keep the sites they support. Crystals only (an amorphous particle makes no such pairs);
-   * a second fit wherever a site is proposed. Default false (bench/results/vacant-sites.md); needs fitPositions.
+   * a second fit wherever a site is proposed. Default false (bench/results/vacant-sites-validation.md); needs fitPositions.
    */
   fillVacantSites?: boolean;
   /**
@@ -193,7 +193,8 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   }
   const { recon, refined, trace, threshold, selected, positionFit } = atomsPass;
   const minSupport = opts.minSupport ?? (opts.species ? DEFAULT_SUPPORT_FRACTION : 0);
-  const cut = (fit: FitToTiltsResult): AtomicModel => (minSupport > 0 ? keepSupportedAtoms(fit.model, fit.amplitude, { species, minFraction: minSupport }).model : fit.model);
+  // the support cut (and, after proposed sites were fitted, the faint-site test)
+  const cut = (fit: FitToTiltsResult): AtomicModel => (minSupport > 0 ? keepSupportedAtomsAndSites(fit.model, fit.amplitude, { species, minFraction: minSupport }) : fit.model);
   let traced = positionFit ? cut(positionFit) : selected;
   let vacantSitesDone: PipelineResult['vacantSites'] = null;
   if (fillSites && positionFit && traced.species.length > 0) {
@@ -201,9 +202,7 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     vacantSitesDone = { proposed: sites.length / 3, kept: 0, fit: null };
     if (sites.length > 0) {
       const fit = await timer.time('fillVacantSites', () => fitAtomsToTilts(withVacantSites(traced, sites), aligned, { volumeShape: recon.volume.shape, neighbourPrior: opts.neighbourPrior, onProgress }));
-      // the support cut, then the sites far fainter than the lightest species (an atom there would fit near it)
-      const supported = minSupport > 0 ? keepSupportedAtoms(fit.model, fit.amplitude, { species, minFraction: minSupport }) : null;
-      const filled = supported ? dropFaintSites(supported.model, supported.lightestBrightness) : fit.model;
+      const filled = cut(fit);
       const proposedKept = Array.from(filled.scores?.candidate ?? []).filter((c) => c === PROPOSED_SITE_CANDIDATE).length;
       // no site held up: the first fit's atoms stand (the second fit only had the empty sites to absorb noise)
       if (proposedKept > 0) traced = filled;

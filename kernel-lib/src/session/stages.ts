@@ -22,7 +22,7 @@ import { simulate, type SimulateOptions, type SimulationResult } from '../sim';
 import { alignTiltSeries, shiftTiltSeries } from '../recon/align';
 import { subtractBackground, type BackgroundOptions } from '../preprocess/background';
 import { reconstructDetailed, type ReconstructOptions } from '../recon/reconstruct';
-import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtoms, misalignmentCorrectionsA, vacantSites, withVacantSites, type VacantSitesOptions, type SupportedAtomsOptions, type TraceOptions, type TraceResult, type SelectOptions, type FitToTiltsOptions, type FitToTiltsResult } from '../trace';
+import { traceAtoms, selectAtoms, autoThreshold, fitAtomsToTilts, keepSupportedAtomsAndSites, misalignmentCorrectionsA, vacantSites, withVacantSites, type VacantSitesOptions, type SupportedAtomsOptions, type TraceOptions, type TraceResult, type SelectOptions, type FitToTiltsOptions, type FitToTiltsResult } from '../trace';
 import { classifyKMeans, type KMeansClassifyOptions } from '../classify';
 import { classifyDast, type DastClassifyOptions } from '../classify/dast';
 import { evaluate, rFactor, type EvaluateOptions, type EvaluationMetrics, type RFactorResult } from '../metrics';
@@ -127,19 +127,21 @@ export class PipelineSession extends Session {
   /**
    * After `fitPositions`: drops the atoms the tilt series does not support (fainter in the fit than
    * `minFraction` of the lightest of `species`' expected brightness) → 'atoms' (the fitted ones are
-   * kept as 'atomsFitted'). Name every element present, or its atoms are judged against a heavier one.
+   * kept as 'atomsFitted'); proposed sites (`addVacantSites`) far fainter than the lightest species go too
+   * (`dropFaintSites`). Name every element present, or its atoms are judged against a heavier one.
    */
   keepSupported(opts: SupportedAtomsOptions): AtomicModel {
     const fit = this.get<FitToTiltsResult>('positionFit');
     this.set('atomsFitted', fit.model);
-    return this.set('atoms', keepSupportedAtoms(fit.model, fit.amplitude, opts).model);
+    // after addVacantSites the proposed sites must also pass the faint-site test, as in runPipeline
+    return this.set('atoms', keepSupportedAtomsAndSites(fit.model, fit.amplitude, opts));
   }
 
   /**
    * After `keepSupported`: adds an atom at each lattice site the kept 'atoms' leave empty (`vacantSites`:
    * the common midpoint of at least `minPairs` pairs of opposite neighbours) → 'atoms' (the ones before
    * kept as 'atomsBeforeSites'; the sites carry `scores.candidate` −1). Then `fitPositions()` and
-   * `keepSupported()` again let the tilt series keep the sites it supports — what
+   * `keepSupported()` again let the tilt series keep the sites it supports (the faint-site test included) — what
    * `runPipeline({ fillVacantSites: true })` does. Returns the number of sites added.
    */
   addVacantSites(opts: VacantSitesOptions = {}): number {

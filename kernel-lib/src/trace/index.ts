@@ -12,4 +12,4 @@ export type { OppositePairs, OppositePairsOptions } from './centrosymmetric-prio
 export type { FitToTiltsOptions, FitToTiltsResult } from './fit-to-tilts';
 export { keepSupportedAtoms, DEFAULT_SUPPORT_FRACTION } from './supported-atoms';
 export type { SupportedAtomsOptions, SupportedAtoms } from './supported-atoms';
-export { vacantSites, withVacantSites, dropFaintSites, PROPOSED_SITE_CANDIDATE, FAINT_SITE_SIGMAS, type VacantSitesOptions } from './vacant-sites';
+export { vacantSites, withVacantSites, dropFaintSites, keepSupportedAtomsAndSites, PROPOSED_SITE_CANDIDATE, FAINT_SITE_SIGMAS, type VacantSitesOptions } from './vacant-sites';

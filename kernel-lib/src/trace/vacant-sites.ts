@@ -6,13 +6,14 @@
  * with nothing at it. Such a site is proposed when at least `minPairs` pairs agree; sites outside the
  * particle have their neighbours on one side only and make no pairs. Whether an atom sits there is for
  * the data to say: the proposals are fitted to the tilt series with the traced atoms, and the support cut
- * keeps the ones the projections hold up (bench/results/vacant-sites.md).
+ * and `dropFaintSites` keep the ones the projections hold up (bench/results/vacant-sites-validation.md).
  */
 import { PannError } from '../core/errors';
 import { atomsAt, type AtomicModel } from '../core/types';
 import { CellGrid } from '../sim/neighbours';
 import { firstShellDistanceA } from './centrosymmetric-prior';
 import { FITTED_BRIGHTNESS, DETECTION_SNR } from './fit-to-tilts';
+import { keepSupportedAtoms, type SupportedAtomsOptions } from './supported-atoms';
 
 /** Options of `vacantSites`; lengths as fractions of the first-shell distance d (`firstShellDistanceA`). */
 export interface VacantSitesOptions {
@@ -124,4 +125,16 @@ export function dropFaintSites(model: AtomicModel, lightestBrightness: number, s
     if (cand[a] !== PROPOSED_SITE_CANDIDATE || b[a] >= lightestBrightness - sigmas * error) keep.push(a);
   }
   return atomsAt(model, keep);
+}
+
+/**
+ * What the pipeline keeps after a fit: the support cut (`keepSupportedAtoms`), then, when the fitted atoms
+ * hold proposed sites, `dropFaintSites` against the lightest species' brightness the cut read.
+ * @param model the fitted atoms (`fitAtomsToTilts(...).model`, with its scores)
+ * @param brightness each atom's fitted brightness (`fitAtomsToTilts(...).amplitude`), same order
+ */
+export function keepSupportedAtomsAndSites(model: AtomicModel, brightness: ArrayLike<number>, opts: SupportedAtomsOptions): AtomicModel {
+  const supported = keepSupportedAtoms(model, brightness, opts);
+  const hasSites = Array.from(model.scores?.candidate ?? []).some((c) => c === PROPOSED_SITE_CANDIDATE);
+  return hasSites ? dropFaintSites(supported.model, supported.lightestBrightness) : supported.model;
 }
