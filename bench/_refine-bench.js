@@ -125,6 +125,12 @@ exports.heaviestSpeciesMask = (truth) => {
  * error (pm) of all / heaviest (`heavy[t]` for true atom t) / lighter matched atoms, and the RMS of
  * `boundPm` (per true atom, pm) over the matched ones (NaN without it).
  */
+/** The scores `evaluate` gives a labelled model (matched within 1 Å; RMSE as matched and with the global shift removed). */
+exports.evaluateScore = (atoms, truth) => {
+  const m = exports.req('metrics').evaluate(atoms, truth);
+  return { recovery: m.recoveryRate, falsePositive: m.falsePositiveRate, rmsePm: m.rmsePm, rmseShiftRemovedPm: m.rmseShiftRemovedPm, speciesAccuracy: m.speciesAccuracy };
+};
+
 exports.positionScore = (atoms, truth, heavy, boundPm) => {
   const m = exports.req('metrics').matchAtoms(atoms, truth, { rMatchA: 1.0 });
   const errs = { all: [], heavy: [], light: [], bound: [] };

@@ -10,20 +10,16 @@
  * (test split) on the true atoms the default pipeline and the raw baseline both find (the paired goal line).
  * Writes bench/results/realign-<split>.{json,md}; `--report-only` re-renders the markdown from the JSON.
  */
-const { req, pct, fmt, machineInfo, writeResults, readResults, mean, rms, numberArg, traceAdaptive } = require('./_refine-bench');
+const { req, pct, fmt, machineInfo, writeResults, readResults, mean, rms, numberArg, traceAdaptive, evaluateScore } = require('./_refine-bench');
 
 const refine = req('refine');
 const sim = req('sim');
 const { runPipeline, REALIGN_MIN_Z2 } = req('pipeline/run');
 const { misalignmentZ2 } = req('trace');
-const { evaluate, matchAtoms } = req('metrics');
+const { matchAtoms } = req('metrics');
 const { sortByZ } = req('core/elements');
 
-/** The scores `evaluate` gives (RMSE both as matched and with the global shift removed). */
-function score(atoms, truth) {
-  const m = evaluate(atoms, truth);
-  return { recovery: m.recoveryRate, falsePositive: m.falsePositiveRate, rmsePm: m.rmsePm, rmseShiftRemovedPm: m.rmseShiftRemovedPm, speciesAccuracy: m.speciesAccuracy };
-}
+const score = evaluateScore;
 
 /**
  * Each true atom's matched distance (pm, 0.1 pm; null where no atom matched it within 1 Å, as `evaluate`

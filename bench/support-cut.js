@@ -130,6 +130,12 @@ function report({ machine, args, glareSteps, rows }) {
           '',
           `Recovery − false positives over all particles: best ${pct(snr.merit(snr.best))} points at least SNR ${MIN_SNRS[snr.best]}, against ${pct(snr.merit(0))} without this cut; the same rule picks ${MIN_SNRS[snr.chosen]} (${pct(snr.merit(snr.chosen))} points).`,
           '',
+          '### Per particle (recovery % / false pos. % at each least SNR)',
+          '',
+          `| morphology | species | dose | atoms | ${MIN_SNRS.join(' | ')} |`,
+          `| --- | --- | ---: | ---: | ${MIN_SNRS.map(() => '---').join(' | ')} |`,
+          ...rows.map((r) => `| ${r.morphology} | ${r.species} | ${r.dose.toExponential(0)} | ${r.atoms} | ${r.bySnr.map((b) => `${pct(b.recovery)} / ${pct(b.falsePositive)}`).join(' | ')} |`),
+          '',
         ]
       : []),
     '## Per particle (recovery % / false pos. %)',

@@ -9,14 +9,14 @@
  * report on the test split (2000000+). Writes bench/results/vacant-sites-<split>.{json,md};
  * `--report-only` re-renders the markdown from the JSON.
  */
-const { req, pct, fmt, machineInfo, writeResults, readResults, mean, rms, numberArg } = require('./_refine-bench');
+const { req, pct, fmt, machineInfo, writeResults, readResults, mean, rms, numberArg, evaluateScore } = require('./_refine-bench');
 
 const refine = req('refine');
 const sim = req('sim');
 const { runPipeline } = req('pipeline/run');
 const { keepSupportedAtoms, PROPOSED_SITE_CANDIDATE, FAINT_SITE_SIGMAS, DEFAULT_SUPPORT_FRACTION } = req('trace');
 const { classifyKMeans } = req('classify');
-const { evaluate, matchAtoms } = req('metrics');
+const { matchAtoms } = req('metrics');
 const { sortByZ } = req('core/elements');
 
 /** Dose bands (total e⁻/Å²) of the tables. */
@@ -26,10 +26,7 @@ const BANDS = [
   ['< 3e4', (d) => d < 3e4],
 ];
 
-function score(atoms, truth) {
-  const m = evaluate(atoms, truth);
-  return { recovery: m.recoveryRate, falsePositive: m.falsePositiveRate, rmsePm: m.rmsePm, speciesAccuracy: m.speciesAccuracy };
-}
+const score = evaluateScore;
 
 /** One particle: the pipeline with fillVacantSites, and its baseline rebuilt from the same run's first fit. */
 async function runCase(spec) {
