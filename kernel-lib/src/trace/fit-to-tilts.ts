@@ -129,8 +129,8 @@ export interface FitToTiltsResult {
    * with the atom held at its fitted position and its neighbours fixed (A·√(Σ w g²) over every pixel of its
    * footprint, w the final pixel weights) — the matched-filter SNR of `doseLimits`, measured instead of
    * predicted. Optimistic as that one is (neighbours' and position uncertainty not in it); Rose's
-   * criterion calls SNR ≥ 5 a detection. A ghost in empty space reads near 0; one beside real atoms can read
-   * high (it shares their signal: bench/results/support-cut.md, where a cut on it did not pay).
+   * criterion calls SNR ≥ 5 a detection. A ghost in empty space reads near 0 (test/trace/fit-to-tilts.test.ts);
+   * ghosts on a particle can read high (bench/results/support-cut.md, where a cut on it did not pay).
    */
   detectionSnr: Float64Array;
   /**

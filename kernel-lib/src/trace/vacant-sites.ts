@@ -102,8 +102,8 @@ export function withVacantSites(model: AtomicModel, sitesA: Float64Array, placeh
 /**
  * How many standard errors fainter than the lightest species a proposed site may fit and still be kept:
  * a real atom there fits to about that species' brightness ± its error, a site that only soaks up its
- * neighbours' misfit to a fraction of it (PtFe sphere at 1e6: 0.3–0.5 of an Fe atom at SNR 4–7, where a
- * real Fe reads about 17; bench/results/vacant-sites-test.md).
+ * neighbours' misfit to a fraction of it (without this test the PtFe sphere at 1e6 kept 10 such sites, none
+ * on a true atom; bench/results/vacant-sites-test.md before and after).
  */
 export const FAINT_SITE_SIGMAS = 3;
 
