@@ -23,11 +23,15 @@ const SETTINGS = [
   // the calibrated cut of the network output (refinedThreshold) instead of the adaptive one
   { name: 'glare, refined cut', pipeline: { refine: 'glare', trace: { threshold: 'refined' }, fitPositions: false } },
   // the traced atoms (and each projection's misalignment) fitted to the tilt series, one pass
-  { name: 'none+fit', pipeline: { refine: 'none', fitPositions: true, realign: 'never' } },
-  { name: 'glare+fit', pipeline: { refine: 'glare', fitPositions: true, realign: 'never' } },
-  // `pann run`'s default: then, where the fit found the series misaligned, realigned and traced again
-  { name: 'glare+fit+realign', pipeline: { refine: 'glare', fitPositions: true, realign: 'auto' } },
+  { name: 'none+fit', pipeline: { refine: 'none', fitPositions: true, realign: 'never', fillVacantSites: false } },
+  { name: 'glare+fit', pipeline: { refine: 'glare', fitPositions: true, realign: 'never', fillVacantSites: false } },
+  // then, where the fit found the series misaligned, realigned and traced again
+  { name: 'glare+fit+realign', pipeline: { refine: 'glare', fitPositions: true, realign: 'auto', fillVacantSites: false } },
+  // `pann run`'s default: then the empty lattice sites proposed, fitted and cut
+  { name: 'glare+fit+realign+sites', pipeline: { refine: 'glare', fitPositions: true, realign: 'auto', fillVacantSites: true } },
 ];
+/** The setting `pann run` uses when nothing is said. */
+const DEFAULT_SETTING = 'glare+fit+realign+sites';
 
 const cell = (r) => {
   const m = r.metrics;
@@ -48,6 +52,7 @@ function summary(rows, cases) {
     'mean refine s',
     'mean fit s',
     'mean realign s',
+    'mean sites s',
   ];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`];
   for (const s of SETTINGS) {
@@ -74,6 +79,7 @@ function summary(rows, cases) {
         fmt(m((r) => r.stageTimesS.refine ?? 0)),
         fmt(m((r) => r.stageTimesS.fit ?? 0)),
         fmt(m((r) => r.stageTimesS.realign ?? 0)),
+        fmt(m((r) => r.stageTimesS.fillVacantSites ?? 0)),
       ].join(' | ')} |`,
     );
   }
@@ -86,6 +92,15 @@ exports.main = async function main(args) {
     return;
   }
   const quick = args.includes('--quick');
+  // --only a,b: measure just these settings and merge them into the committed rows (the runs are seeded, so
+  // the other settings' rows stand as measured; the report says when each setting was measured)
+  const oi = args.indexOf('--only');
+  const only = oi >= 0 ? args[oi + 1].split(',') : null;
+  const unknown = (only ?? []).filter((n) => !SETTINGS.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`pipeline-refine --only: unknown setting(s) ${unknown.join(', ')} (known: ${SETTINGS.map((s) => s.name).join(', ')})`);
+  const settings = only ? SETTINGS.filter((s) => only.includes(s.name)) : SETTINGS;
+  const previous = only ? readResults('pipeline-refine') : null;
+  if (previous && previous.quick !== quick) throw new Error('pipeline-refine --only: the committed rows were measured with a different --quick');
   const doses = quick ? [1e5, 1e4] : [1e6, 1e5, 1e4, 3e3];
   const presets = quick ? ['fept-lowdose'] : ['pt-highdose', 'pt-wedge', 'fept-lowdose'];
   const asi = quick
@@ -99,13 +114,13 @@ exports.main = async function main(args) {
   const note = (r) => console.error(`${r.case} ${r.totalDose.toExponential(1)} ${r.setting}: ${cell(r)}`);
   for (const preset of presets)
     for (const dose of doses)
-      for (const s of SETTINGS) {
+      for (const s of settings) {
         const r = { setting: s.name, ...(await simulatedCase(preset, dose, 0, s.pipeline)) };
         rows.push(r);
         note(r);
       }
   for (const [tag, dose] of asi)
-    for (const s of SETTINGS) {
+    for (const s of settings) {
       const r = { setting: s.name, ...(await asiCase(tag, dose, s.pipeline)) };
       rows.push(r);
       note(r);
@@ -128,16 +143,27 @@ exports.main = async function main(args) {
       ).trainedSteps,
     ]),
   );
+  // rows of the settings not re-measured, and when each setting was measured (rows and their order follow SETTINGS)
+  const kept = previous ? previous.rows.filter((r) => !only.includes(r.setting)) : [];
+  const measuredAt = { ...(previous?.measuredAt ?? {}) };
+  if (only) for (const s of settings) measuredAt[s.name] = { date: machine.date, args: args.join(' ') };
+  const all = inRunOrder([...kept, ...rows]);
+  const result = { machine: previous?.machine ?? machine, models, rMatchA: 1.0, quick, measuredAt, rows: all };
   fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(
-    path.join(RESULTS, 'pipeline-refine.json'),
-    JSON.stringify({ machine, models, rMatchA: 1.0, quick, rows }, null, 2) + '\n',
-  );
-  report({ machine, models, quick, rows });
+  fs.writeFileSync(path.join(RESULTS, 'pipeline-refine.json'), JSON.stringify(result, null, 2) + '\n');
+  report(result);
 };
 
+/** Rows in the order a whole run makes them: case by case (as first met), each case's settings in SETTINGS order. */
+function inRunOrder(rows) {
+  const caseKey = (r) => `${r.case}|${r.totalDose}`;
+  const cases = [...new Set(rows.map(caseKey))];
+  const settingIndex = (r) => SETTINGS.findIndex((s) => s.name === r.setting);
+  return [...rows].sort((a, b) => cases.indexOf(caseKey(a)) - cases.indexOf(caseKey(b)) || settingIndex(a) - settingIndex(b));
+}
+
 /** Writes bench/results/pipeline-refine.md from the measured rows (also alone: `--report-only`). */
-function report({ machine, models, quick, rows }) {
+function report({ machine, models, quick, measuredAt = {}, rows }) {
   const keys = [...new Set(rows.map((r) => `${r.case}|${r.totalDose}`))];
   const head = ['case', 'dose (e⁻/Å²)', 'atoms', ...SETTINGS.map((s) => s.name)];
   const perCase = [
@@ -149,13 +175,13 @@ function report({ machine, models, quick, rows }) {
       rows.find((r) => `${r.case}|${r.totalDose}` === k && r.setting === s.name),
     );
     perCase.push(
-      `| ${[rs[0].case, rs[0].totalDose.toExponential(1), rs[0].nAtoms, ...rs.map(cell)].join(' | ')} |`,
+      `| ${[rs[0].case, rs[0].totalDose.toExponential(1), rs[0].nAtoms, ...rs.map((r) => (r ? cell(r) : '—'))].join(' | ')} |`,
     );
   }
   const md = [
     '# The pipeline with and without refinement',
     '',
-    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means: on the volume's intensity, or with "+fit" on the brightness the fit gave each atom) → R-factor; matched within 1 Å (RMSE with no global shift removed). Traced with the adaptive cut (threshold 'auto', the default), except "glare, refined cut" (threshold 'refined': refinedThreshold); "+fit": the traced atoms and each projection's misalignment then fitted to the tilt series (\`fitPositions\`); the other rows keep the traced positions (\`fitPositions: false\`, \`pann run --no-fit-positions\`); "+realign": then, where the fit's shifts stand well above their noise (\`realign: 'auto'\`, misalignmentZ2 ≥ 10), the series shifted back by them, reconstructed, refined, traced and fitted again (bench/results/realign-validation.md). "glare+fit+realign" is what \`pann run\` does by default. Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`.`,
+    `\`runPipeline\` (as \`pann run\`) on the cases of \`npm run bench -- classical\`, once per refinement setting: RESIRE (20 iterations) → refine → trace → classify (k-means: on the volume's intensity, or with "+fit" on the brightness the fit gave each atom) → R-factor; matched within 1 Å (RMSE with no global shift removed). Traced with the adaptive cut (threshold 'auto', the default), except "glare, refined cut" (threshold 'refined': refinedThreshold); "+fit": the traced atoms and each projection's misalignment then fitted to the tilt series (\`fitPositions\`); the other rows keep the traced positions (\`fitPositions: false\`, \`pann run --no-fit-positions\`); "+realign": then, where the fit's shifts stand well above their noise (\`realign: 'auto'\`, misalignmentZ2 ≥ 10), the series shifted back by them, reconstructed, refined, traced and fitted again (bench/results/realign-validation.md); "+sites": then the lattice sites the kept atoms leave empty proposed, fitted with them and cut again (\`fillVacantSites\`; the other "+fit" rows pass \`fillVacantSites: false\`). "${DEFAULT_SETTING}" is what \`pann run\` does by default. Networks: GLARE ${models.glare} steps, U-Net ${models.unet} steps (models/*/refine.json). Machine: ${machine.cpus} cores, ${machine.model}, Node ${machine.node}, load ${fmt(machine.loadAverage1min)}; ${machine.date}. Made by \`npm run bench -- pipeline-refine${quick ? ' --quick' : ''}\`${Object.entries(measuredAt).length ? `; settings measured by themselves later (\`--only\`; the runs are seeded, so the other rows stand): ${Object.entries(measuredAt).map(([name, m]) => `${name} on ${m.date}`).join(', ')}` : ''}.`,
     '',
     '## Means',
     '',

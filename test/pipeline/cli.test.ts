@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateDocument } from '../../kernel-lib/src/schema/validate';
 import { readAtomicModel, readVolume, writeNpy } from '../../kernel-lib/src/io';
+import { formatRunSummary } from '../../kernel-lib/src/cli/summary-text';
 
 const bin = path.resolve(__dirname, '../../kernel-lib/bin/pann.js');
 const pann = (...args: string[]) => spawnSync(process.execPath, [bin, '--quiet', ...args], { encoding: 'utf8', timeout: 300_000 });
@@ -77,7 +78,7 @@ describe('pann CLI', () => {
     const px = String(JSON.parse(sim.stdout).pixelSizeA);
     const run = (out: string, ...extra: string[]) =>
       spawnSync(process.execPath, [bin, 'run', '--tilts', path.join(dir, 'sim-fit/tilts.npy'), '--angles', path.join(dir, 'sim-fit/angles.npy'), '--pixel-size', px,
-        '--species', 'Pt', '--out', path.join(dir, out), '--truth', path.join(dir, 'sim-fit/truth.xyz'), ...extra], { encoding: 'utf8', timeout: 300_000 });
+        '--species', 'Pt', '--out', path.join(dir, out), '--truth', path.join(dir, 'sim-fit/truth.xyz'), '--no-fill-vacant-sites', ...extra], { encoding: 'utf8', timeout: 300_000 });
     const plain = run('run-traced', '--no-fit-positions');
     // one pass: the fit starts from the very atoms the plain run kept
     const fitted = run('run-fitted', '--realign', 'never');
@@ -97,7 +98,7 @@ describe('pann CLI', () => {
     // the same atoms closer to the truth (measured 16.4 → 10.2 pm); the support cut (default 0.3) only drops ghosts here
     expect(b.metrics.recoveryRate).toBeGreaterThanOrEqual(a.metrics.recoveryRate);
     expect(b.metrics.falsePositiveRate).toBeLessThanOrEqual(a.metrics.falsePositiveRate);
-    expect(b.counts.atoms).toBe(a.counts.atoms - b.positionFit.unsupportedDropped);
+    expect(b.counts.atoms).toBe(a.counts.atoms - b.positionFit.unsupportedDropped); // (the vacant-site step off: about the fit and realigning)
     expect(b.metrics.rmsePm).toBeLessThan(0.8 * a.metrics.rmsePm);
     // the default (realign 'auto'): that misalignment stands far above its noise, so the series was
     // shifted back and traced again, from a sharper start
@@ -133,33 +134,43 @@ describe('pann CLI', () => {
     expect(off.status).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'run-np-off/summary.json'), 'utf8')).options.neighbourPrior).toBe(false);
     expect(JSON.parse(off.stdout).positionFit.neighbourPriorA).toBeNull();
+    // the lattice sites: looked for by default; --no-fill-vacant-sites: not looked for, the first fit's atoms stand
+    const { proposed, kept } = summary.positionFit.vacantSites;
+    expect(kept).toBeLessThanOrEqual(proposed);
+    const noSites = pann(...args, '--out', path.join(dir, 'run-np-nosites'), '--no-fill-vacant-sites');
+    expect(noSites.status).toBe(0);
+    const noSitesSummary = JSON.parse(fs.readFileSync(path.join(dir, 'run-np-nosites/summary.json'), 'utf8'));
+    expect(noSitesSummary.options.fillVacantSites).toBe(false);
+    expect(noSitesSummary.positionFit.vacantSites).toBeNull();
+    expect(noSitesSummary.counts.atoms).toBe(summary.counts.atoms - kept);
     const alone = pann(...args, '--out', path.join(dir, 'run-np-alone'), '--neighbour-prior', '--no-fit-positions');
     expect(alone.status).toBe(2);
     expect(alone.stderr).toMatch(/neighbourPrior.*fitPositions/);
     expect(fs.existsSync(path.join(dir, 'run-np-alone'))).toBe(false);
   }, 300_000);
 
-  it('--fill-vacant-sites proposes the empty lattice sites after the fit, keeps those the data support (candidate −1 in atoms.csv) and says how many in summary.json; without the fit it is refused by name', () => {
+  it('by default the empty lattice sites are proposed after the fit, those the data support kept (candidate −1 in atoms.csv) and counted in summary.json; --fill-vacant-sites without the fit is refused by name', () => {
     const sim = pann('simulate', '--preset', 'fept-lowdose', '--total-dose', '1e4', '--seed', '1', '--out', path.join(dir, 'sim-vs'));
     expect(sim.status).toBe(0);
     const px = String(JSON.parse(sim.stdout).pixelSizeA);
-    const args = ['run', '--tilts', path.join(dir, 'sim-vs/tilts.npy'), '--angles', path.join(dir, 'sim-vs/angles.npy'), '--pixel-size', px, '--species', 'Fe,Pt', '--realign', 'never', '--fill-vacant-sites'];
+    const args = ['run', '--tilts', path.join(dir, 'sim-vs/tilts.npy'), '--angles', path.join(dir, 'sim-vs/angles.npy'), '--pixel-size', px, '--species', 'Fe,Pt', '--realign', 'never'];
     const on = pann(...args, '--out', path.join(dir, 'run-vs'));
     expect(on.status).toBe(0);
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'run-vs/summary.json'), 'utf8'));
     expect(() => validateDocument('summary', summary)).not.toThrow();
-    expect(summary.options.fillVacantSites).toBe(true);
+    expect(summary.options.fillVacantSites).toBeUndefined(); // not asked for: the default acts
     // at 1e4 e⁻/Å² the tracing misses Fe atoms inside the L1₀ lattice: sites are proposed and some kept
     const { proposed, kept } = summary.positionFit.vacantSites;
     expect(proposed).toBeGreaterThan(0);
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThanOrEqual(proposed);
     expect(summary.stageTimesS.fillVacantSites).toBeGreaterThan(0);
+    expect(formatRunSummary(summary)).toContain(`${proposed} empty lattice sites proposed, ${kept} kept`); // the stderr summary (--quiet here)
     const rows = fs.readFileSync(path.join(dir, 'run-vs/atoms.csv'), 'utf8').trim().split('\n');
     const col = rows[0].split(',').indexOf('candidate');
     expect(rows.slice(1).filter((r) => Number(r.split(',')[col]) === -1)).toHaveLength(kept);
     expect(rows.length - 1).toBe(summary.counts.atoms);
-    const alone = pann(...args, '--out', path.join(dir, 'run-vs-alone'), '--no-fit-positions');
+    const alone = pann(...args, '--out', path.join(dir, 'run-vs-alone'), '--fill-vacant-sites', '--no-fit-positions');
     expect(alone.status).toBe(2);
     expect(alone.stderr).toMatch(/fillVacantSites.*fitPositions/);
     expect(fs.existsSync(path.join(dir, 'run-vs-alone'))).toBe(false);

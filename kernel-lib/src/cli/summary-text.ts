@@ -10,7 +10,7 @@ export function formatRunSummary(s: Summary): string {
     `  atoms: ${s.counts.atoms} (${species || 'none'}) of ${s.counts.candidates} candidates, threshold ${s.threshold.toPrecision(3)}`,
     `  R-factor: ${s.rFactor === null ? '—' : s.rFactor.toFixed(4)}`,
     ...(s.positionFit
-      ? [`  positions fitted to the tilts: atoms moved ${(100 * s.positionFit.meanAtomShiftA).toFixed(0)} pm on average, projection misalignment found ${(100 * s.positionFit.misalignmentRmsA).toFixed(0)} pm RMS (${(s.positionFit.misalignmentZ2 ?? NaN).toFixed(1)}× its noise in z²${s.positionFit.realigned ? '; series realigned from a first fit and traced again' : ''}); ${s.positionFit.unsupportedDropped} unsupported atoms dropped`]
+      ? [`  positions fitted to the tilts: atoms moved ${(100 * s.positionFit.meanAtomShiftA).toFixed(0)} pm on average, projection misalignment found ${(100 * s.positionFit.misalignmentRmsA).toFixed(0)} pm RMS (${(s.positionFit.misalignmentZ2 ?? NaN).toFixed(1)}× its noise in z²${s.positionFit.realigned ? '; series realigned from a first fit and traced again' : ''}); ${s.positionFit.unsupportedDropped} unsupported atoms dropped${s.positionFit.vacantSites ? `; ${s.positionFit.vacantSites.proposed} empty lattice sites proposed, ${s.positionFit.vacantSites.kept} kept` : ''}`]
       : []),
     `  time: ${s.totalTimeS.toFixed(1)} s (${times})`,
   ];

@@ -46,7 +46,7 @@ export interface Summary {
   counts: { candidates: number; atoms: number; bySpecies: Record<string, number> };
   threshold: number;
   rFactor: number | null;
-  /** When the atoms were fitted (fitPositions, the default): mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped; how significant the misalignment is (`misalignmentZ2`) and whether the series was realigned from a first fit; the neighbour prior's width (Å per axis) when it acted, else null; with fillVacantSites the empty lattice sites proposed and kept, else null. */
+  /** When the atoms were fitted (fitPositions, the default): mean atom move, RMS fitted misalignment and atom image σ (Å); atoms the support cut dropped; how significant the misalignment is (`misalignmentZ2`) and whether the series was realigned from a first fit; the neighbour prior's width (Å per axis) when it acted, else null; the empty lattice sites proposed and kept (fillVacantSites, the default; null without it or without the support cut). */
   positionFit?: { meanAtomShiftA: number; misalignmentRmsA: number; sigmaA: number; unsupportedDropped: number; misalignmentZ2: number; realigned: boolean; neighbourPriorA: number | null; vacantSites: { proposed: number; kept: number } | null };
   stageTimesS: Record<string, number>;
   totalTimeS: number;

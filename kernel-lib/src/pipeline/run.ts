@@ -28,8 +28,13 @@ export const DEFAULT_VOLUME_REFINE: VolumeRefineMethod = 'glare';
  * is worse than no refinement in none of them; on the published aSi it removes every false positive.
  */
 export const DEFAULT_FIT_POSITIONS = true;
-/** Whether the pipeline proposes the lattice sites the tracing left empty and fits them (see `PipelineOptions.fillVacantSites`): not yet — measured (bench/results/vacant-sites-validation.md, -test.md) but not yet with every benchmark of the default pipeline. */
-export const DEFAULT_FILL_VACANT_SITES = false;
+/**
+ * Whether the pipeline proposes the lattice sites the tracing left empty and fits them (see
+ * `PipelineOptions.fillVacantSites`): yes — better on both splits (bench/results/vacant-sites-validation.md,
+ * vacant-sites-test.md) and in the whole pipeline (pipeline-refine.md), most at 1e4 e⁻/Å² and below. Its cost:
+ * a second fit wherever a site is proposed — in pipeline-refine.md on every case, about as long as the first.
+ */
+export const DEFAULT_FILL_VACANT_SITES = true;
 /** When the pipeline realigns the series from the first fit and traces again (see `PipelineOptions.realign`). */
 export type RealignMode = 'auto' | 'always' | 'never';
 export const DEFAULT_REALIGN: RealignMode = 'auto';
@@ -100,7 +105,8 @@ export interface PipelineOptions {
    * mostly the light atoms of an alloy), fit them with the kept atoms to the tilt series and cut again,
    * also dropping the sites that fit more than 3 standard errors below the lightest species' brightness
    * (`dropFaintSites`), so the data keep the sites they support. Crystals only (an amorphous particle makes no such pairs);
-   * a second fit wherever a site is proposed. Default false (bench/results/vacant-sites-validation.md); needs fitPositions.
+   * a second fit wherever a site is proposed. Default true (bench/results/vacant-sites-validation.md); acts only with
+   * fitPositions and the support cut (species named, or minSupport > 0) — asked for without either, it is refused.
    */
   fillVacantSites?: boolean;
   /**
@@ -138,7 +144,7 @@ export interface PipelineResult {
   realignment: Realignment | null;
   /** Traced atoms the support cut dropped after the fit (0 with `fitPositions: false` or minSupport 0). */
   unsupportedDropped: number;
-  /** With `fillVacantSites`: the sites proposed, how many the second fit and cut kept (when none, the atoms are the first fit's), and that fit (null when none was proposed); else null. */
+  /** With `fillVacantSites` (the default) and the support cut: the sites proposed, how many the second fit and cut kept (when none, the atoms are the first fit's), and that fit (null when none was proposed); else null. */
   vacantSites: { proposed: number; kept: number; fit: FitToTiltsResult | null } | null;
   /** The final atomic model with species (and class probabilities). */
   atoms: AtomicModel;
@@ -161,8 +167,11 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
   const realign = opts.realign ?? DEFAULT_REALIGN;
   if (!['auto', 'always', 'never'].includes(realign)) throw new PannError('OPTION', `realign must be 'auto', 'always' or 'never', got '${String(realign)}'`, { field: 'realign' });
   if (opts.neighbourPrior && !fitPositions) throw new PannError('OPTION', 'neighbourPrior is part of the fit to the tilt series: it needs fitPositions (the default), not fitPositions: false', { field: 'neighbourPrior' });
+  const minSupport = opts.minSupport ?? (opts.species ? DEFAULT_SUPPORT_FRACTION : 0);
   const fillSites = opts.fillVacantSites ?? DEFAULT_FILL_VACANT_SITES;
   if (opts.fillVacantSites && !fitPositions) throw new PannError('OPTION', 'fillVacantSites fits the proposed sites to the tilt series: it needs fitPositions (the default), not fitPositions: false', { field: 'fillVacantSites' });
+  // without the support cut every proposed site would stay: the lattice imposed, not measured
+  if (opts.fillVacantSites && minSupport === 0) throw new PannError('OPTION', 'fillVacantSites keeps the proposed sites the support cut lets through: it needs the cut — name the species present (species) or set minSupport above 0', { field: 'fillVacantSites' });
   if (realign === 'always' && !fitPositions) throw new PannError('OPTION', "realign 'always' corrects the misalignment the fit to the tilt series finds: it needs fitPositions (the default), not fitPositions: false", { field: 'realign' });
   const timer = new StageTimer();
   const onProgress = opts.onProgress;
@@ -192,12 +201,11 @@ export async function runPipeline(tilts: TiltSeries, opts: PipelineOptions = {})
     realignment = { correctionsA, firstPassFit: firstFit };
   }
   const { recon, refined, trace, threshold, selected, positionFit } = atomsPass;
-  const minSupport = opts.minSupport ?? (opts.species ? DEFAULT_SUPPORT_FRACTION : 0);
   // the support cut (and, after proposed sites were fitted, the faint-site test)
   const cut = (fit: FitToTiltsResult): AtomicModel => (minSupport > 0 ? keepSupportedAtomsAndSites(fit.model, fit.amplitude, { species, minFraction: minSupport }) : fit.model);
   let traced = positionFit ? cut(positionFit) : selected;
   let vacantSitesDone: PipelineResult['vacantSites'] = null;
-  if (fillSites && positionFit && traced.species.length > 0) {
+  if (fillSites && minSupport > 0 && positionFit && traced.species.length > 0) {
     const sites = vacantSites(traced.positionsA);
     vacantSitesDone = { proposed: sites.length / 3, kept: 0, fit: null };
     if (sites.length > 0) {
