@@ -42,7 +42,7 @@ describe('classical pipeline on a simulated Pt particle', () => {
     expect(Array.from(b.positionsA)).toEqual(Array.from(a.positionsA));
     const c = await run(2, false); // only needs to differ: spared the vacant-site step's second fit
     expect(Array.from(c.positionsA)).not.toEqual(Array.from(a.positionsA));
-  }, 1_200_000); // three whole runs with the fit (24 iterations on the raw reconstruction's atoms), two with the vacant-site step's second fit: 356 s alone on 2 cores without that step; 833 s with it in all three beside a benchmark
+  }, 1_200_000); // three whole runs with the fit (24 iterations on the raw reconstruction's atoms), two with the vacant-site step's second fit: 356 s alone on 2 cores before that step; 744 s as here beside another test run
 
   it('session: fitPositions moves the selected atoms onto the tilt series and keeps the traced ones', async () => {
     const s = new PipelineSession();
