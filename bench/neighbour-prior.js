@@ -129,7 +129,7 @@ function reportTest({ machine, args, rows }) {
   const line = (d, rs, key) => {
     const m = (k) => mean(rs.map((r) => r[key][k]).filter(Number.isFinite));
     const acted = key === 'prior' ? `${rs.filter((r) => Number.isFinite(r.prior.widthA)).length}` : '—';
-    const name = key === 'raw' ? 'raw reconstruction, traced (no network, no fit)' : key === 'prior' ? 'with the neighbour prior (the default of the time)' : 'without the prior';
+    const name = key === 'raw' ? 'raw reconstruction, traced (no network, no fit)' : key === 'prior' ? 'with the neighbour prior (default of the time)' : 'without the prior';
     return `| ${d.toExponential(0)} | ${name} | ${rs.length} | ${acted} | ${pct(m('recovery'))} | ${pct(m('falsePositive'))} | ${fmt(rms(rs.map((r) => r[key].rmsePm)))} | ${fmt(rms(rs.map((r) => r[key].rmseShiftRemovedPm)))} | ${key === 'raw' ? '—' : pct(m('speciesAccuracy'))} | ${key === 'prior' ? verdicts(rs) : '—'} | ${key === 'raw' ? '—' : fmt(m('wallS'))} |`;
   };
   const cell = (x) => `${pct(x.recovery)} / ${pct(x.falsePositive)} / ${fmt(x.rmsePm)} / ${pct(x.speciesAccuracy)}`;

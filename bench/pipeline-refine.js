@@ -38,6 +38,8 @@ const cell = (r) => {
   return `${pct(m.recoveryRate)} / ${pct(m.falsePositiveRate)} / ${fmt(m.rmsePm)} / ${pct(m.speciesAccuracy)} / ${fmt(r.rFactor, 3)}`;
 };
 const merit = (r) => r.metrics.recoveryRate - r.metrics.falsePositiveRate;
+/** A case: a particle (or the aSi series) at one dose. */
+const caseKey = (r) => `${r.case}|${r.totalDose}`;
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 function summary(rows, cases) {
@@ -59,7 +61,7 @@ function summary(rows, cases) {
     const rs = rows.filter((r) => r.setting === s.name && cases(r));
     if (!rs.length) continue;
     const base = rs.map((r) =>
-      rows.find((b) => b.setting === 'none' && b.case === r.case && b.totalDose === r.totalDose),
+      rows.find((b) => b.setting === 'none' && caseKey(b) === caseKey(r)),
     );
     const better = rs.filter((r, i) => merit(r) > merit(base[i]) + 1e-9).length;
     const worse = rs.filter((r, i) => merit(r) < merit(base[i]) - 1e-9).length;
@@ -156,7 +158,6 @@ exports.main = async function main(args) {
 
 /** Rows in the order a whole run makes them: case by case (as first met), each case's settings in SETTINGS order. */
 function inRunOrder(rows) {
-  const caseKey = (r) => `${r.case}|${r.totalDose}`;
   const cases = [...new Set(rows.map(caseKey))];
   const settingIndex = (r) => SETTINGS.findIndex((s) => s.name === r.setting);
   return [...rows].sort((a, b) => cases.indexOf(caseKey(a)) - cases.indexOf(caseKey(b)) || settingIndex(a) - settingIndex(b));
@@ -164,7 +165,7 @@ function inRunOrder(rows) {
 
 /** Writes bench/results/pipeline-refine.md from the measured rows (also alone: `--report-only`). */
 function report({ machine, models, quick, measuredAt = {}, rows }) {
-  const keys = [...new Set(rows.map((r) => `${r.case}|${r.totalDose}`))];
+  const keys = [...new Set(rows.map(caseKey))];
   const head = ['case', 'dose (e⁻/Å²)', 'atoms', ...SETTINGS.map((s) => s.name)];
   const perCase = [
     `| ${head.join(' | ')} |`,
@@ -172,7 +173,7 @@ function report({ machine, models, quick, measuredAt = {}, rows }) {
   ];
   for (const k of keys) {
     const rs = SETTINGS.map((s) =>
-      rows.find((r) => `${r.case}|${r.totalDose}` === k && r.setting === s.name),
+      rows.find((r) => caseKey(r) === k && r.setting === s.name),
     );
     perCase.push(
       `| ${[rs[0].case, rs[0].totalDose.toExponential(1), rs[0].nAtoms, ...rs.map((r) => (r ? cell(r) : '—'))].join(' | ')} |`,

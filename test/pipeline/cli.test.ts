@@ -76,6 +76,7 @@ describe('pann CLI', () => {
     const sim = pann('simulate', '--preset', 'pt-icosahedron', '--total-dose', '1e5', '--seed', '3', '--out', path.join(dir, 'sim-fit'));
     expect(sim.status).toBe(0);
     const px = String(JSON.parse(sim.stdout).pixelSizeA);
+    // the vacant-site step off: this is about the fit and realigning
     const run = (out: string, ...extra: string[]) =>
       spawnSync(process.execPath, [bin, 'run', '--tilts', path.join(dir, 'sim-fit/tilts.npy'), '--angles', path.join(dir, 'sim-fit/angles.npy'), '--pixel-size', px,
         '--species', 'Pt', '--out', path.join(dir, out), '--truth', path.join(dir, 'sim-fit/truth.xyz'), '--no-fill-vacant-sites', ...extra], { encoding: 'utf8', timeout: 300_000 });
@@ -98,7 +99,7 @@ describe('pann CLI', () => {
     // the same atoms closer to the truth (measured 16.4 → 10.2 pm); the support cut (default 0.3) only drops ghosts here
     expect(b.metrics.recoveryRate).toBeGreaterThanOrEqual(a.metrics.recoveryRate);
     expect(b.metrics.falsePositiveRate).toBeLessThanOrEqual(a.metrics.falsePositiveRate);
-    expect(b.counts.atoms).toBe(a.counts.atoms - b.positionFit.unsupportedDropped); // (the vacant-site step off: about the fit and realigning)
+    expect(b.counts.atoms).toBe(a.counts.atoms - b.positionFit.unsupportedDropped);
     expect(b.metrics.rmsePm).toBeLessThan(0.8 * a.metrics.rmsePm);
     // the default (realign 'auto'): that misalignment stands far above its noise, so the series was
     // shifted back and traced again, from a sharper start
